@@ -1,0 +1,212 @@
+/* db.c -- one PostgreSQL connection per process, prepared once, reconnected */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "db.h"
+#include "log.h"
+#include "xmalloc.h"
+
+static PGconn	*conn;
+static char	*conninfo;
+static unsigned	 conn_gen = 1;	/* bumped on each (re)connection */
+static char	 last_constraint[64];
+
+static void
+notice_quiet(void *arg, const PGresult *res)
+{
+	(void)arg;
+	(void)res;
+}
+
+static enum usher_err
+connect_now(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = PQconnectdb(conninfo);
+	conn_gen++;
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_error("cannot connect to PostgreSQL: %s",
+		    PQerrorMessage(conn));
+		PQfinish(conn);
+		conn = NULL;
+		return USHER_ERR_UNAVAILABLE;
+	}
+	PQsetNoticeReceiver(conn, notice_quiet, NULL);
+	return USHER_OK;
+}
+
+enum usher_err
+db_init(const char *info)
+{
+	free(conninfo);
+	conninfo = xstrdup(info);
+	return connect_now();
+}
+
+void
+db_close(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
+	free(conninfo);
+	conninfo = NULL;
+}
+
+PGconn *
+db_conn(void)
+{
+	return conn;
+}
+
+enum usher_err
+db_ready(void)
+{
+	PGresult	*res;
+
+	if (conninfo == NULL)
+		return USHER_ERR_INTERNAL;
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+		return connect_now();
+	switch (PQtransactionStatus(conn)) {
+	case PQTRANS_IDLE:
+		return USHER_OK;
+	case PQTRANS_INTRANS:
+	case PQTRANS_INERROR:
+		log_warn("rolling back a transaction left open");
+		res = PQexec(conn, "ROLLBACK");
+		PQclear(res);
+		if (PQtransactionStatus(conn) == PQTRANS_IDLE)
+			return USHER_OK;
+		return connect_now();
+	default:
+		return connect_now();
+	}
+}
+
+/* A failed command: was it the connection (503) or the statement? */
+static enum usher_err
+classify(PGresult *res, const char *name)
+{
+	const char	*state, *cons;
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		log_error("%s: connection lost: %s", name,
+		    conn ? PQerrorMessage(conn) : "no connection");
+		return USHER_ERR_UNAVAILABLE;
+	}
+	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state != NULL && strcmp(state, "23505") == 0) {
+		cons = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+		snprintf(last_constraint, sizeof(last_constraint), "%s",
+		    cons ? cons : "");
+		return USHER_ERR_CONFLICT;
+	}
+	/* admin shutdown, cannot connect now, too many connections, ... */
+	if (state != NULL && (strncmp(state, "57P", 3) == 0 ||
+	    strncmp(state, "08", 2) == 0 || strcmp(state, "53300") == 0)) {
+		log_error("%s: server unavailable (%s)", name, state);
+		return USHER_ERR_UNAVAILABLE;
+	}
+	log_error("%s failed (%s): %s", name, state ? state : "?",
+	    res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+	return USHER_ERR_INTERNAL;
+}
+
+static enum usher_err
+prepare(struct db_stmt *st)
+{
+	PGresult	*res;
+	enum usher_err	 rc = USHER_OK;
+
+	if (st->gen == conn_gen)
+		return USHER_OK;
+	res = PQprepare(conn, st->name, st->sql, st->nparams, NULL);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = classify(res, st->name);
+	else
+		st->gen = conn_gen;
+	PQclear(res);
+	return rc;
+}
+
+enum usher_err
+db_execb(struct db_stmt *st, const char *const *params, const int *lens,
+    const int *formats, PGresult **out)
+{
+	PGresult	*res;
+	enum usher_err	 rc;
+
+	if (out != NULL)
+		*out = NULL;
+	last_constraint[0] = '\0';
+	if (conn == NULL && (rc = db_ready()) != USHER_OK)
+		return rc;
+	if ((rc = prepare(st)) != USHER_OK)
+		return rc;
+	res = PQexecPrepared(conn, st->name, st->nparams, params, lens,
+	    formats, 0);
+	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)) {
+		rc = classify(res, st->name);
+		PQclear(res);
+		return rc;
+	}
+	if (out != NULL)
+		*out = res;
+	else
+		PQclear(res);
+	return USHER_OK;
+}
+
+enum usher_err
+db_exec(struct db_stmt *st, const char *const *params, PGresult **out)
+{
+	return db_execb(st, params, NULL, NULL, out);
+}
+
+const char *
+db_constraint(void)
+{
+	return last_constraint;
+}
+
+static enum usher_err
+simple(const char *sql)
+{
+	PGresult	*res;
+	enum usher_err	 rc = USHER_OK;
+
+	if (conn == NULL && (rc = db_ready()) != USHER_OK)
+		return rc;
+	res = PQexec(conn, sql);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = classify(res, sql);
+	PQclear(res);
+	return rc;
+}
+
+enum usher_err
+db_begin(void)
+{
+	return simple("BEGIN");
+}
+
+enum usher_err
+db_commit(void)
+{
+	return simple("COMMIT");
+}
+
+void
+db_rollback(void)
+{
+	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE)
+		(void)simple("ROLLBACK");
+}

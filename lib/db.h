@@ -1,0 +1,47 @@
+/* db.h -- the one PostgreSQL connection of a process: prepared statements,
+ * reconnection and transactions. Knows nothing of HTTP. */
+#ifndef USHER_DB_H
+#define USHER_DB_H
+
+#include <libpq-fe.h>
+
+#include "err.h"
+
+/*
+ * A statement of a domain's SQL table. `gen` is private to db.c: it records
+ * the connection generation the statement was prepared on, so that each
+ * statement is prepared once per connection.
+ */
+struct db_stmt {
+	const char	*name;
+	const char	*sql;
+	int		 nparams;
+	unsigned	 gen;
+};
+
+enum usher_err	 db_init(const char *conninfo);
+void		 db_close(void);
+/*
+ * Called before each request: reconnects a broken connection and rolls
+ * back a transaction a previous request left open.
+ */
+enum usher_err	 db_ready(void);
+/*
+ * Run a statement with text parameters (NULL: SQL NULL). On USHER_OK the
+ * caller owns *res (PQclear); res may be NULL. Unique violations give
+ * USHER_ERR_CONFLICT (db_constraint() names the constraint); a lost
+ * connection gives USHER_ERR_UNAVAILABLE.
+ */
+enum usher_err	 db_exec(struct db_stmt *, const char *const *params,
+		    PGresult **res);
+/* Same, with binary-safe parameters (lengths; formats 1 = binary). */
+enum usher_err	 db_execb(struct db_stmt *, const char *const *params,
+		    const int *lens, const int *formats, PGresult **res);
+const char	*db_constraint(void);
+enum usher_err	 db_begin(void);
+enum usher_err	 db_commit(void);
+void		 db_rollback(void);
+/* The raw connection, for usherctl's migrations only. */
+PGconn		*db_conn(void);
+
+#endif /* USHER_DB_H */

@@ -1,0 +1,20 @@
+# tests/local.mk -- C unit tests of lib/ (TAP); the end-to-end suite runs from tests/run
+UNIT_TESTS = tests/unit/t_rnd tests/unit/t_pw tests/unit/t_tok \
+	tests/unit/t_json tests/unit/t_valid tests/unit/t_cfg
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+tests_unit_t_rnd_SOURCES = tests/unit/t_rnd.c tests/unit/tap.h
+tests_unit_t_rnd_LDADD = $(USHER_LIBS)
+tests_unit_t_pw_SOURCES = tests/unit/t_pw.c tests/unit/tap.h
+tests_unit_t_pw_LDADD = $(USHER_LIBS)
+tests_unit_t_pw_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_DATADIR='"$(abs_top_srcdir)/data"'
+tests_unit_t_tok_SOURCES = tests/unit/t_tok.c tests/unit/tap.h
+tests_unit_t_tok_LDADD = $(USHER_LIBS)
+tests_unit_t_json_SOURCES = tests/unit/t_json.c tests/unit/tap.h
+tests_unit_t_json_LDADD = $(USHER_LIBS)
+tests_unit_t_valid_SOURCES = tests/unit/t_valid.c tests/unit/tap.h
+tests_unit_t_valid_LDADD = $(USHER_LIBS)
+tests_unit_t_cfg_SOURCES = tests/unit/t_cfg.c tests/unit/tap.h
+tests_unit_t_cfg_LDADD = $(USHER_LIBS)
+
+EXTRA_DIST += tests/run tests/lib tests/e2e
