@@ -114,6 +114,8 @@ acct_register(const struct newacct *n, const struct client *cl,
 	enum usher_err	 rc;
 
 	*u = NULL;
+	if (pair != NULL)
+		memset(pair, 0, sizeof(*pair));
 	if (cl != NULL &&
 	    (rc = throttle_hit(RATE_REGISTER_IP, cl->ip, retry)) != USHER_OK)
 		return rc;
@@ -187,15 +189,18 @@ check_password(const struct user *u, const char *pw, size_t len, int *re)
 	    USHER_OK : USHER_ERR_CREDENTIALS;
 }
 
+/*
+ * Limits and backoff count per account, whichever form (email, username)
+ * named it; unknown logins count under the text given.
+ */
 static enum usher_err
-login_limits(const char *login, const struct client *cl, unsigned *retry)
+login_limits(const char *key, const struct client *cl, unsigned *retry)
 {
 	enum usher_err	rc;
 
-	if ((rc = throttle_hit(RATE_LOGIN_IP, cl->ip, retry)) != USHER_OK ||
-	    (rc = throttle_hit(RATE_LOGIN_ACCOUNT, login, retry)) != USHER_OK)
+	if ((rc = throttle_hit(RATE_LOGIN_ACCOUNT, key, retry)) != USHER_OK)
 		return rc;
-	return throttle_login_check(login, cl->ip, retry);
+	return throttle_login_check(key, cl->ip, retry);
 }
 
 enum usher_err
@@ -203,18 +208,22 @@ acct_login(const char *login, const char *pw, size_t len,
     const struct client *cl, struct user **u, struct tokpair *pair,
     unsigned *retry)
 {
-	enum usher_err	rc;
-	int		re;
+	const char	*key;
+	enum usher_err	 rc;
+	int		 re;
 
 	*u = NULL;
 	memset(pair, 0, sizeof(*pair));
-	if ((rc = login_limits(login, cl, retry)) != USHER_OK)
+	if ((rc = throttle_hit(RATE_LOGIN_IP, cl->ip, retry)) != USHER_OK)
 		return rc;
 	rc = find_login(login, u);
 	if (rc != USHER_OK && rc != USHER_ERR_NOT_FOUND)
 		return rc;
+	key = *u != NULL ? (*u)->id : login;
+	if ((rc = login_limits(key, cl, retry)) != USHER_OK)
+		goto fail;
 	if ((rc = check_password(*u, pw, len, &re)) != USHER_OK) {
-		(void)throttle_login_failed(login, cl->ip);
+		(void)throttle_login_failed(key, cl->ip);
 		goto fail;
 	}
 	/* only the owner of the password learns the account's state */
@@ -229,7 +238,7 @@ acct_login(const char *login, const char *pw, size_t len,
 	}
 	if (re)
 		rehash(*u, pw, len);
-	(void)throttle_login_ok(login);
+	(void)throttle_login_ok(key);
 	if ((rc = sess_create(*u, cl->user_agent, cl->ip, pair)) == USHER_OK)
 		return USHER_OK;
 fail:
@@ -245,6 +254,7 @@ acct_guest(const struct client *cl, struct user **u, struct tokpair *pair,
 	enum usher_err	rc;
 
 	*u = NULL;
+	memset(pair, 0, sizeof(*pair));
 	if ((rc = throttle_hit(RATE_GUEST_IP, cl->ip, retry)) != USHER_OK)
 		return rc;
 	if ((rc = db_begin()) != USHER_OK)

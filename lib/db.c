@@ -136,28 +136,58 @@ prepare(struct db_stmt *st)
 	return rc;
 }
 
+/*
+ * A connection that broke while idle (server restarted, idle timeout) is
+ * only noticed by the next command: reconnect and run it again once. Never
+ * inside a transaction, whose earlier work is lost with the connection.
+ */
+static int
+lost_while_idle(int was_idle)
+{
+	if (!was_idle || conn == NULL || PQstatus(conn) == CONNECTION_OK)
+		return 0;
+	log_warn("connection lost while idle: reconnecting");
+	return connect_now() == USHER_OK;
+}
+
+static PGresult *
+exec_prepared(struct db_stmt *st, const char *const *params,
+    const int *lens, const int *formats, enum usher_err *rc)
+{
+	PGresult	*res;
+
+	if ((*rc = prepare(st)) != USHER_OK)
+		return NULL;
+	res = PQexecPrepared(conn, st->name, st->nparams, params, lens,
+	    formats, 0);
+	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)) {
+		*rc = classify(res, st->name);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
 enum usher_err
 db_execb(struct db_stmt *st, const char *const *params, const int *lens,
     const int *formats, PGresult **out)
 {
 	PGresult	*res;
 	enum usher_err	 rc;
+	int		 idle;
 
 	if (out != NULL)
 		*out = NULL;
 	last_constraint[0] = '\0';
 	if (conn == NULL && (rc = db_ready()) != USHER_OK)
 		return rc;
-	if ((rc = prepare(st)) != USHER_OK)
+	idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
+	res = exec_prepared(st, params, lens, formats, &rc);
+	if (res == NULL && rc == USHER_ERR_UNAVAILABLE && lost_while_idle(idle))
+		res = exec_prepared(st, params, lens, formats, &rc);
+	if (res == NULL)
 		return rc;
-	res = PQexecPrepared(conn, st->name, st->nparams, params, lens,
-	    formats, 0);
-	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK)) {
-		rc = classify(res, st->name);
-		PQclear(res);
-		return rc;
-	}
 	if (out != NULL)
 		*out = res;
 	else
@@ -178,17 +208,30 @@ db_constraint(void)
 }
 
 static enum usher_err
-simple(const char *sql)
+simple_once(const char *sql)
 {
 	PGresult	*res;
 	enum usher_err	 rc = USHER_OK;
 
-	if (conn == NULL && (rc = db_ready()) != USHER_OK)
-		return rc;
 	res = PQexec(conn, sql);
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = classify(res, sql);
 	PQclear(res);
+	return rc;
+}
+
+static enum usher_err
+simple(const char *sql)
+{
+	enum usher_err	rc;
+	int		idle;
+
+	if (conn == NULL && (rc = db_ready()) != USHER_OK)
+		return rc;
+	idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
+	rc = simple_once(sql);
+	if (rc == USHER_ERR_UNAVAILABLE && lost_while_idle(idle))
+		rc = simple_once(sql);
 	return rc;
 }
 

@@ -20,6 +20,7 @@ struct http_impl {
 	int		 status;	/* what was answered, for the log */
 	unsigned	 flags;		/* the matched route's ROUTE_* */
 	int		 has_csp, has_cache; /* handler set its own */
+	int		 cors;	/* the Origin is allowed */
 	char		 hdr[HDR_BUF];
 	size_t		 hdrlen;
 	void		*arena[ARENA_MAX];

@@ -1,6 +1,7 @@
 /* json.c -- strict JSON parsing on top of json-c, and declarative field checks */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -12,8 +13,9 @@
 #include "xmalloc.h"
 
 /*
- * json-c silently keeps the last of duplicate keys and truncates keys at
- * \u0000, so the raw text is scanned as well: \u0000 anywhere is refused,
+ * json-c silently keeps the last of duplicate keys, truncates keys at
+ * \u0000 and, even when strict, takes raw control characters in strings,
+ * so the raw text is scanned as well: those are refused,
  * and the number of keys of each object, in document order, is recorded to
  * be compared with what json-c kept.
  */
@@ -32,6 +34,9 @@ scan_string(const char *buf, size_t len, size_t *i)
 			*i = j;
 			return 1;
 		}
+		/* RFC 8259 7: control characters must be escaped */
+		if ((unsigned char)buf[j] < 0x20)
+			return 0;
 		if (buf[j] != '\\')
 			continue;
 		if (j + 1 >= len)
@@ -93,7 +98,10 @@ scan_keys(const char *buf, size_t len, struct keycount *kc)
 	return 1;
 }
 
-/* Walk objects in document order; 0 if a count differs or a string has NUL. */
+/*
+ * Walk objects in document order; 0 if a count differs, a string has a
+ * NUL or a number is not finite.
+ */
 static int
 check_tree(struct json_object *o, const struct keycount *kc, size_t *idx)
 {
@@ -107,8 +115,8 @@ check_tree(struct json_object *o, const struct keycount *kc, size_t *idx)
 		(*idx)++;
 		{
 			json_object_object_foreach(o, key, val) {
-				(void)key;
-				if (!check_tree(val, kc, idx))
+				if (!valid_utf8(key, strlen(key)) ||
+				    !check_tree(val, kc, idx))
 					return 0;
 			}
 		}
@@ -120,8 +128,12 @@ check_tree(struct json_object *o, const struct keycount *kc, size_t *idx)
 				return 0;
 		return 1;
 	case json_type_string:
-		return strlen(json_object_get_string(o)) ==
-		    (size_t)json_object_get_string_len(o);
+		/* json-c's own check lets overlong forms and surrogates by */
+		return valid_utf8(json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+	case json_type_double:
+		/* json-c takes NaN and Infinity even when strict; 1e400 is inf */
+		return isfinite(json_object_get_double(o));
 	default:
 		return 1;
 	}

@@ -224,8 +224,8 @@ pw_hash(const char *pw, size_t len, char out[LIM_SCRYPT_HASH])
 		log_error("pw_init was not called");
 		return USHER_ERR_INTERNAL;
 	}
-	/* libscrypt_check reads up to the first NUL: such a hash never matches. */
-	if (len > LIM_PASSWORD || memchr(pw, '\0', len) != NULL)
+	/* libscrypt_check stops at the first NUL: such a hash never matches. */
+	if (pw == NULL || len > LIM_PASSWORD || memchr(pw, '\0', len) != NULL)
 		return USHER_ERR_WEAK_PASSWORD;
 	if (rnd_bytes(salt, sizeof(salt)) != USHER_OK)
 		goto out;
@@ -235,8 +235,8 @@ pw_hash(const char *pw, size_t len, char out[LIM_SCRYPT_HASH])
 		goto out;
 	}
 	if (EVP_EncodeBlock((unsigned char *)salt64, salt, sizeof(salt)) !=
-	    PW_SALT_B64 ||
-	    EVP_EncodeBlock((unsigned char *)dk64, dk, sizeof(dk)) != PW_DK_B64) {
+	    PW_SALT_B64 || EVP_EncodeBlock((unsigned char *)dk64, dk,
+	    sizeof(dk)) != PW_DK_B64) {
 		log_error("EVP_EncodeBlock failed");
 		goto out;
 	}

@@ -131,6 +131,7 @@ resp_cors(struct req *r)
 		    cfg.cors_origins[i]);
 		resp_header(r, "Access-Control-Expose-Headers",
 		    "X-Request-Id, Retry-After, WWW-Authenticate");
+		r->impl->cors = 1;
 		return 1;
 	}
 	return 0;
@@ -307,7 +308,7 @@ resp_rate_limited(struct req *r, unsigned retry_after)
 void
 resp_preflight(struct req *r, const char *allow)
 {
-	if (resp_cors(r)) {
+	if (r->impl->cors) {
 		resp_header(r, "Access-Control-Allow-Methods", allow);
 		resp_header(r, "Access-Control-Allow-Headers",
 		    "Authorization, Content-Type, X-Request-Id");

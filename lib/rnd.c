@@ -81,7 +81,8 @@ b64url_encode(const void *buf, size_t len)
 		abort();
 	out = xmalloc(len / 3 * 4 + 4);
 	for (i = 0, o = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		out[o++] = b64url_alphabet[v >> 18 & 0x3f];
 		out[o++] = b64url_alphabet[v >> 12 & 0x3f];
 		out[o++] = b64url_alphabet[v >> 6 & 0x3f];

@@ -226,9 +226,56 @@ test_keyset_add(void)
 	tok_keyset_free(NULL);
 }
 
+static const jwt_alg_t jwt_algs[TOK__MAX] = {
+	[TOK_ES256] = JWT_ALG_ES256,
+	[TOK_RS256] = JWT_ALG_RS256,
+	[TOK_HS256] = JWT_ALG_HS256,
+};
+
+/* libjwt, as an independent implementation, reads our tokens... */
+static int
+libjwt_reads(enum tok_alg alg, const char *t, const char *pub)
+{
+	jwt_t	*jwt = NULL;
+	int	 good;
+
+	good = jwt_decode(&jwt, t, (const unsigned char *)pub,
+	    (int)strlen(pub)) == 0 && jwt_get_alg(jwt) == jwt_algs[alg] &&
+	    jwt_get_grant(jwt, "sub") != NULL &&
+	    strcmp(jwt_get_grant(jwt, "sub"), SUB) == 0 &&
+	    jwt_get_grant_int(jwt, "exp") == NOW + 900;
+	jwt_free(jwt);
+	return good;
+}
+
+/* ... and we read its tokens. */
+static char *
+libjwt_writes(enum tok_alg alg, const char *kid, const char *key)
+{
+	jwt_t	*jwt = NULL;
+	char	*t = NULL, *copy;
+
+	if (jwt_new(&jwt) != 0 || jwt_add_header(jwt, "kid", kid) != 0 ||
+	    jwt_add_grant(jwt, "iss", ISS) != 0 ||
+	    jwt_add_grant(jwt, "aud", AUD) != 0 ||
+	    jwt_add_grant(jwt, "sub", SUB) != 0 ||
+	    jwt_add_grant(jwt, "sid", SID) != 0 ||
+	    jwt_add_grant(jwt, "jti", JTI) != 0 ||
+	    jwt_add_grant(jwt, "role", "admin") != 0 ||
+	    jwt_add_grant_int(jwt, "iat", NOW) != 0 ||
+	    jwt_add_grant_int(jwt, "exp", NOW + 60) != 0 ||
+	    jwt_set_alg(jwt, jwt_algs[alg], (const unsigned char *)key,
+	    (int)strlen(key)) != 0 || (t = jwt_encode_str(jwt)) == NULL)
+		bail_out("libjwt could not sign");
+	copy = xstrdup(t);
+	free(t);
+	jwt_free(jwt);
+	return copy;
+}
+
 /* Sign and verify with each algorithm; claims come back unchanged. */
 static void
-test_roundtrip(enum tok_alg alg, const char *key)
+test_roundtrip(enum tok_alg alg, const char *key, const char *pub)
 {
 	struct tok_keyset	*ks;
 	struct tok_claims	 c, got;
@@ -253,6 +300,7 @@ test_roundtrip(enum tok_alg alg, const char *key)
 	    strcmp(got.email, "mod@example.org") == 0 && got.iat == NOW &&
 	    got.exp == NOW + 900 && strlen(got.jti) == 36,
 	    "%s: claims round trip, jti generated (%s)", name, got.jti);
+	ok(libjwt_reads(alg, t, pub), "%s: libjwt verifies our token", name);
 	ok(tok_verify(ks, t, ISS, AUD, NOW + 899, &got) == USHER_OK &&
 	    tok_verify(ks, t, ISS, AUD, NOW + 900, &got) ==
 	    USHER_ERR_BAD_TOKEN && got.sub[0] == '\0',
@@ -266,6 +314,12 @@ test_roundtrip(enum tok_alg alg, const char *key)
 	    strcmp(got.jti, JTI) == 0 && got.email[0] == '\0' &&
 	    strcmp(got.role, "guest") == 0,
 	    "%s: guest without email, given jti kept", name);
+	free(t);
+
+	t = libjwt_writes(alg, "k1", key);
+	ok(tok_verify(ks, t, ISS, AUD, NOW, &got) == USHER_OK &&
+	    strcmp(got.role, "admin") == 0, "%s: we verify libjwt's token",
+	    name);
 	free(t);
 	tok_keyset_free(ks);
 }
@@ -343,6 +397,10 @@ test_claims(void)
 		  USHER_ERR_BAD_TOKEN },
 		{ __LINE__, "{" C_IDS ",\"iat\":1700000000,"
 		  "\"exp\":9223372036854775807}", USHER_ERR_BAD_TOKEN },
+		{ __LINE__, "{" C_IDS ",\"iat\":-9223372036854775807,"
+		  "\"exp\":9223372036854775807}", USHER_ERR_BAD_TOKEN },
+		{ __LINE__, "{" C_IDS ",\"iat\":-1,\"exp\":1700000900}",
+		  USHER_ERR_BAD_TOKEN },
 		/* missing claims */
 		{ __LINE__, "{" C_IDS "," C_IAT "}", USHER_ERR_BAD_TOKEN },
 		{ __LINE__, "{" C_IDS "," C_EXP "}", USHER_ERR_BAD_TOKEN },
@@ -562,7 +620,8 @@ test_structure(void)
 	struct tok_claims	 c;
 	char			 buf[LIM_JWT_LEN + 64], payload[LIM_JWT_LEN + 512];
 	char			*t = NULL, *u, *dot2;
-	size_t			 len, pad;
+	unsigned char		 raw[128];
+	size_t			 len, pad, rawlen, i;
 	int			 hit_max = 0, hit_over = 0, good = 1;
 
 	ks = tok_keyset_new();
@@ -611,6 +670,18 @@ test_structure(void)
 	snprintf(buf, sizeof(buf), "%s", t);
 	buf[dot2 - t + 10] = buf[dot2 - t + 10] == 'A' ? 'B' : 'A';
 	ok(verify(ks, buf) == USHER_ERR_BAD_TOKEN, "signature char changed");
+
+	/* The signature one byte short, or one byte long. */
+	ok(b64url_decode(dot2 + 1, raw, sizeof(raw) - 1, &rawlen) &&
+	    rawlen == 64, "ES256 signature is 64 bytes (R || S)");
+	raw[64] = 0;
+	for (i = 63; i <= 65; i += 2) {
+		u = b64url_encode(raw, i);
+		snprintf(buf, sizeof(buf), "%.*s%s", (int)(dot2 - t + 1), t, u);
+		ok(verify(ks, buf) == USHER_ERR_BAD_TOKEN,
+		    "signature of %zu bytes refused", i);
+		free(u);
+	}
 
 	/* A different payload under the original header and signature. */
 	u = craft(H_ES, "{" C_IDS ",\"role\":\"admin\"," C_IAT "," C_EXP "}",
@@ -819,13 +890,13 @@ main(void)
 
 	test_keys();
 	test_keyset_add();
-	test_roundtrip(TOK_ES256, es_priv);
-	test_roundtrip(TOK_RS256, rs_priv);
-	test_roundtrip(TOK_HS256, HSKEY);
+	test_roundtrip(TOK_ES256, es_priv, es_pub);
+	test_roundtrip(TOK_RS256, rs_priv, rs_pub);
+	test_roundtrip(TOK_HS256, HSKEY, HSKEY);
 	ok(tok_key_generate(TOK_HS256, &hs, &none) == USHER_OK &&
 	    strlen(hs) >= LIM_HS256_SECRET_MIN && none == NULL,
 	    "generate HS256: a random secret, no public part");
-	test_roundtrip(TOK_HS256, hs);
+	test_roundtrip(TOK_HS256, hs, hs);
 	wipe_pem(hs);
 	test_sign_refusals();
 	test_claims();
