@@ -304,6 +304,7 @@ load_file(struct cfg *c, const char *path, int must, char *err, size_t errsz)
 	char		*buf;
 	size_t		 n;
 	enum usher_err	 rc;
+	int		 bad;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		if (!must && errno == ENOENT)
@@ -313,9 +314,11 @@ load_file(struct cfg *c, const char *path, int must, char *err, size_t errsz)
 	}
 	buf = xmalloc(CFG_FILE_MAX + 1);
 	n = fread(buf, 1, CFG_FILE_MAX + 1, f);
+	/* a directory opens, then fails to read: that is no empty file */
+	bad = ferror(f);
 	fclose(f);
-	if (n > CFG_FILE_MAX || memchr(buf, '\0', n) != NULL) {
-		snprintf(err, errsz, "%s: too large or binary", path);
+	if (bad || n > CFG_FILE_MAX || memchr(buf, '\0', n) != NULL) {
+		snprintf(err, errsz, "%s: unreadable, too large or binary", path);
 		free(buf);
 		return USHER_ERR_CONFIG;
 	}
@@ -341,8 +344,13 @@ load_env(struct cfg *c, char *const *envp, char *err, size_t errsz)
 		if ((eq = strchr(e, '=')) == NULL)
 			continue;
 		len = (size_t)(eq - e) - 6;
-		if (len == 0 || len >= sizeof(key))
+		if (len == 0)
 			continue;
+		if (len >= sizeof(key)) {
+			snprintf(err, errsz, "unknown configuration variable "
+			    "%.40s...", e);
+			return USHER_ERR_CONFIG;
+		}
 		for (i = 0; i < len; i++)
 			key[i] = (char)tolower((unsigned char)e[6 + i]);
 		key[len] = '\0';

@@ -52,14 +52,14 @@ scan_string(const char *buf, size_t len, size_t *i)
 static int
 scan_keys(const char *buf, size_t len, struct keycount *kc)
 {
-	size_t	stack[LIM_JSON_DEPTH + 2], depth = 0, i;
+	size_t	stack[LIM_JSON_DEPTH + 1], depth = 0, i;
 	int	keynext = 0;
 
 	for (i = 0; i < len; i++) {
 		switch (buf[i]) {
 		case '{':
 		case '[':
-			if (depth >= LIM_JSON_DEPTH + 1)
+			if (depth >= LIM_JSON_DEPTH)
 				return 0;
 			if (buf[i] == '[') {
 				stack[depth++] = (size_t)-1;
@@ -90,6 +90,11 @@ scan_keys(const char *buf, size_t len, struct keycount *kc)
 			if (keynext && depth > 0)
 				kc->n[stack[depth - 1]]++;
 			keynext = 0;
+			break;
+		case '.':
+			/* json-c takes "1." even when strict (RFC 8259 6) */
+			if (i + 1 >= len || buf[i + 1] < '0' || buf[i + 1] > '9')
+				return 0;
 			break;
 		default:
 			break;
@@ -152,7 +157,7 @@ json_parse_strict(const char *buf, size_t len, struct json_object **out)
 	if (buf == NULL || len == 0 || memchr(buf, '\0', len) != NULL ||
 	    len > INT32_MAX)
 		return rc;
-	if ((tok = json_tokener_new_ex(LIM_JSON_DEPTH)) == NULL) {
+	if ((tok = json_tokener_new_ex(LIM_JSON_DEPTH + 1)) == NULL) {
 		log_error("json_tokener_new_ex failed");
 		return USHER_ERR_INTERNAL;
 	}

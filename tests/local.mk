@@ -9,7 +9,7 @@ tests_unit_t_pw_SOURCES = tests/unit/t_pw.c tests/unit/tap.h
 tests_unit_t_pw_LDADD = $(USHER_LIBS)
 tests_unit_t_pw_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_DATADIR='"$(abs_top_srcdir)/data"'
 tests_unit_t_tok_SOURCES = tests/unit/t_tok.c tests/unit/tap.h
-tests_unit_t_tok_LDADD = $(USHER_LIBS)
+tests_unit_t_tok_LDADD = $(USHER_LIBS) $(JWT_LIBS)
 tests_unit_t_json_SOURCES = tests/unit/t_json.c tests/unit/tap.h
 tests_unit_t_json_LDADD = $(USHER_LIBS)
 tests_unit_t_valid_SOURCES = tests/unit/t_valid.c tests/unit/tap.h

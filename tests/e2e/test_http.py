@@ -182,15 +182,6 @@ def test_security_headers(api, new_user, login, ep):
                                      "application/problem+json"), describe(r)
 
 
-@pytest.mark.parametrize("path", ["/v1/nope-" + secrets.token_hex(3),
-                                  "/v1/auth/nope", "/v1/me/nope"])
-def test_security_headers_on_404(api, path):
-    r = api.get(path)
-    assert r.status_code == 404, describe(r)
-    if path.startswith(("/v1/auth/", "/v1/me/")):
-        assert_security_headers(r)
-
-
 @pytest.mark.parametrize("ep", TOKEN_ENDPOINTS, ids=[e[1] for e in
                                                     TOKEN_ENDPOINTS])
 def test_cache_control_no_store_on_tokens(api, new_user, login, ep):

@@ -1,4 +1,4 @@
-/* t_cfg.c -- unit tests of lib/cfg.c: defaults, keys, bounds, safety, loading */
+/* t_cfg.c -- unit tests of lib/cfg.c: defaults, keys, bounds, checks, load */
 #include "config.h"
 
 #include <stdint.h>
@@ -276,8 +276,10 @@ test_lists(void)
 		{ __LINE__, "10.0.0.0/8", 1, 1, "10.0.0.0/8", "10.0.0.0/8" },
 		{ __LINE__, "", 1, 0, NULL, NULL },
 		{ __LINE__, " , ", 1, 0, NULL, NULL },
-		{ __LINE__, "a b c d e f g h i j k l m n o p", 1, 16, "a", "p" },
-		{ __LINE__, "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p", 1, 16, "a", "p" },
+		{ __LINE__, "a b c d e f g h i j k l m n o p", 1, 16, "a",
+		  "p" },
+		{ __LINE__, "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p", 1, 16, "a",
+		  "p" },
 		{ __LINE__, "a b c d e f g h i j k l m n o p q", 0, 0, NULL,
 		  NULL },
 		{ __LINE__, "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t", 0, 0,
@@ -396,7 +398,8 @@ test_parse_errors(void)
 		  "email_verification", "maybe" },
 		{ __LINE__, "access_ttl\n", "line 1", NULL },	/* no '=' */
 		{ __LINE__, "a\r\nb\r\nc\r\n", "line 1", NULL },
-		{ __LINE__, "access_ttl = 120\r\n\r\nbogus\r\n", "line 3", NULL },
+		{ __LINE__, "access_ttl = 120\r\n\r\nbogus\r\n", "line 3",
+		  NULL },
 		{ __LINE__, "= 5\n", "line 1", NULL },
 		{ __LINE__, "access_ttl = 120\n[section]\n", "line 2", NULL },
 	};
@@ -458,10 +461,10 @@ test_check(void)
 		{ __LINE__, { "jwt_alg", "HS256", NULL }, 0, NULL },
 		{ __LINE__, { "jwt_alg", "HS256", "jwt_secret", "", NULL }, 0,
 		  NULL },
-		{ __LINE__, { "jwt_alg", "HS256", "jwt_secret", SECRET31, NULL },
-		  0, SECRET31 },
-		{ __LINE__, { "jwt_alg", "HS256", "jwt_secret", SECRET32, NULL },
-		  1, NULL },
+		{ __LINE__, { "jwt_alg", "HS256", "jwt_secret", SECRET31,
+		  NULL }, 0, SECRET31 },
+		{ __LINE__, { "jwt_alg", "HS256", "jwt_secret", SECRET32,
+		  NULL }, 1, NULL },
 		{ __LINE__, { "jwt_alg", "ES256", "jwt_secret", "short", NULL },
 		  1, NULL },
 		{ __LINE__, { "jwt_alg", "RS256", NULL }, 1, NULL },
@@ -580,8 +583,8 @@ test_load(void)
 		  "USHER_E2E_FOO=1", "USHER_E2E_=", "PATH=/bin", "HOME=/root",
 		  "USHERFOO=1", "XUSHER_FOO=1", NULL }, USHER_OK, 300, NULL,
 		  NULL },
-		{ __LINE__, F_GOOD, { "USHER_FOO=1", NULL }, USHER_ERR_CONFIG, 0,
-		  "foo", NULL },
+		{ __LINE__, F_GOOD, { "USHER_FOO=1", NULL }, USHER_ERR_CONFIG,
+		  0, "foo", NULL },
 		{ __LINE__, F_GOOD, { "USHER_E2E_FOO=1", "USHER_FOO=1", NULL },
 		  USHER_ERR_CONFIG, 0, "foo", NULL },
 		{ __LINE__, F_GOOD, { "USHER_A_VERY_LONG_VARIABLE_NAME_THAT_IS_"

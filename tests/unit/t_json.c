@@ -1,4 +1,4 @@
-/* t_json.c -- unit tests of lib/json.c: strict parsing, field checks, getters */
+/* t_json.c -- unit tests of lib/json.c: strict parsing, checks, getters */
 #include "config.h"
 
 #include <stdint.h>
@@ -138,7 +138,8 @@ test_strict(void)
 		{ __LINE__, "{\"\\u0000\":1}", 0, 0 },
 		{ __LINE__, "{\"a\\u0000b\":1}", 0, 0 },
 		{ __LINE__, "{\"x\":[\"\\u0000\"]}", 0, 0 },
-		{ __LINE__, "{\"a\":\"\\\\\\u0000\"}", 0, 0 }, /* \\ then \u0000 */
+		/* an escaped backslash, then \u0000 */
+		{ __LINE__, "{\"a\":\"\\\\\\u0000\"}", 0, 0 },
 		/* invalid UTF-8, in values and in keys */
 		{ __LINE__, "{\"a\":\"\xc0\x80\"}", 0, 0 }, /* overlong NUL */
 		{ __LINE__, "{\"a\":\"\xc1\xbf\"}", 0, 0 },	/* overlong */
@@ -149,7 +150,7 @@ test_strict(void)
 		{ __LINE__, "{\"a\":\"\xed\xa0\x80\"}", 0, 0 }, /* surrogate */
 		{ __LINE__, "{\"a\":\"\xed\xbf\xbf\"}", 0, 0 },
 		{ __LINE__, "{\"a\":\"\xf5\x80\x80\x80\"}", 0, 0 }, /* F5 */
-		{ __LINE__, "{\"a\":\"\xf4\x90\x80\x80\"}", 0, 0 }, /* >10FFFF */
+		{ __LINE__, "{\"a\":\"\xf4\x90\x80\x80\"}", 0, 0 }, /* > 10FFFF */
 		{ __LINE__, "{\"a\":\"\xff\"}", 0, 0 },
 		{ __LINE__, "{\"a\":\"\xe2\x82\"}", 0, 0 },	/* truncated */
 		{ __LINE__, "{\"a\":\"\xf0\x9f\x98\"}", 0, 0 },
@@ -379,7 +380,8 @@ test_check(void)
 		  { { "user", "invalid_format" } } },
 		/* integers */
 		{ __LINE__, "{" E ",\"n\":0}", 1, { { "n", "out_of_range" } } },
-		{ __LINE__, "{" E ",\"n\":-1}", 1, { { "n", "out_of_range" } } },
+		{ __LINE__, "{" E ",\"n\":-1}", 1,
+		  { { "n", "out_of_range" } } },
 		{ __LINE__, "{" E ",\"n\":101}", 1,
 		  { { "n", "out_of_range" } } },
 		{ __LINE__, "{" E ",\"n\":4294967297}", 1,

@@ -15,7 +15,8 @@
 static char	email254[LIM_EMAIL + 1], email255[LIM_EMAIL + 2];
 static char	local64[80], local65[80], label63[80], label64[80];
 static char	user32[LIM_USERNAME + 1], user33[LIM_USERNAME + 2];
-static char	cyr64[LIM_DISPLAY_NAME * 2 + 1], cyr65[LIM_DISPLAY_NAME * 2 + 3];
+static char	cyr64[LIM_DISPLAY_NAME * 2 + 1];
+static char	cyr65[LIM_DISPLAY_NAME * 2 + 3];
 static char	ascii64[LIM_DISPLAY_NAME + 1], ascii65[LIM_DISPLAY_NAME + 2];
 static char	emoji64[LIM_DISPLAY_NAME * 4 + 1];
 static char	rid64[LIM_REQUEST_ID + 1], rid65[LIM_REQUEST_ID + 2];
@@ -295,7 +296,8 @@ test_uuid(void)
 		{ __LINE__, "0b5e1f6c-6a4f-4d1e-9d6c-2b1f1c0a9E01", 0 },
 		{ __LINE__, "0b5e1f6c6a4f4d1e9d6c2b1f1c0a9e01", 0 },
 		{ __LINE__, "{0b5e1f6c-6a4f-4d1e-9d6c-2b1f1c0a9e01}", 0 },
-		{ __LINE__, "urn:uuid:0b5e1f6c-6a4f-4d1e-9d6c-2b1f1c0a9e01", 0 },
+		{ __LINE__, "urn:uuid:0b5e1f6c-6a4f-4d1e-9d6c-2b1f1c0a9e01",
+		  0 },
 		{ __LINE__, "0b5e1f6c-6a4f-4d1e-9d6c-2b1f1c0a9e0", 0 },
 		{ __LINE__, "0b5e1f6c-6a4f-4d1e-9d6c-2b1f1c0a9e011", 0 },
 		{ __LINE__, "0b5e1f6c-6a4f-4d1e-9d6c-2b1f1c0a9e0g", 0 },
