@@ -53,6 +53,21 @@ static struct db_stmt kstmts[K__MAX] = {
 static struct tok_keyset	*keyset;
 static time_t			 loaded_at;
 
+/*
+ * Access tokens already verified, by SHA-256 of the token: a client sends
+ * the same token for up to access_ttl seconds, and a signature check costs
+ * far more than the digest. Entries end with the token's exp and whenever
+ * the key set is reloaded (so a retired key stops working within
+ * LIM_KEY_RELOAD seconds). Session revocation is still checked in the
+ * database on every request.
+ */
+struct verified {
+	unsigned char		 digest[32];
+	struct tok_claims	 claims;
+	int			 used;
+};
+static struct verified		 vcache[LIM_VERIFY_CACHE];
+
 static void
 hs256_key(struct tok_keyset *ks)
 {
@@ -94,6 +109,7 @@ load(void)
 	tok_keyset_free(keyset);
 	keyset = ks;
 	loaded_at = time(NULL);
+	explicit_bzero(vcache, sizeof(vcache));
 	return USHER_OK;
 }
 
@@ -157,11 +173,30 @@ enum usher_err
 keys_verify(const char *jwt, struct tok_claims *c)
 {
 	const struct tok_keyset	*ks = current();
+	struct verified		*v;
+	unsigned char		 d[32];
+	int64_t			 now = (int64_t)time(NULL);
+	size_t			 len = strlen(jwt);
+	enum usher_err		 rc;
 
 	if (ks == NULL)
 		return USHER_ERR_UNAVAILABLE;
-	return tok_verify(ks, jwt, cfg.issuer, cfg.audience,
-	    (int64_t)time(NULL), c);
+	if (len > LIM_JWT_LEN)
+		return USHER_ERR_BAD_TOKEN;
+	sha256(jwt, len, d);
+	v = &vcache[(d[0] | (size_t)d[1] << 8) % LIM_VERIFY_CACHE];
+	if (v->used && ct_equal(v->digest, d, sizeof(d)) &&
+	    v->claims.exp > now) {
+		*c = v->claims;
+		return USHER_OK;
+	}
+	if ((rc = tok_verify(ks, jwt, cfg.issuer, cfg.audience, now, c)) !=
+	    USHER_OK)
+		return rc;
+	memcpy(v->digest, d, sizeof(d));
+	v->claims = *c;
+	v->used = 1;
+	return USHER_OK;
 }
 
 struct json_object *

@@ -42,6 +42,7 @@
 #define LIM_KEYS		16		/* verification keys kept */
 #define LIM_HS256_SECRET_MIN	32		/* bytes of an HS256 secret */
 #define LIM_KEY_RELOAD		30		/* seconds between key set reloads */
+#define LIM_VERIFY_CACHE	256		/* verified access tokens remembered */
 
 /* Lists. */
 #define LIM_LIST_DEFAULT	20
