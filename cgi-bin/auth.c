@@ -19,12 +19,6 @@ valid_login(const char *s)
 }
 
 static int
-valid_password_chars(const char *s)
-{
-	return valid_utf8(s, strlen(s));
-}
-
-static int
 valid_scope(const char *s)
 {
 	return strcmp(s, "session") == 0 || strcmp(s, "others") == 0 ||
@@ -35,7 +29,7 @@ static const struct jfield register_fields[] = {
 	{ "email", JT_STRING, JF_REQUIRED, LIM_EMAIL, valid_email,
 	    "invalid_email", 0, 0 },
 	/* length is the policy's business: weak_password, not too_long */
-	{ "password", JT_STRING, JF_REQUIRED, 0, valid_password_chars,
+	{ "password", JT_STRING, JF_REQUIRED, 0, valid_password_text,
 	    "weak_password", 0, 0 },
 	{ "username", JT_STRING, 0, LIM_USERNAME, valid_username,
 	    "invalid_username", 0, 0 },
@@ -61,24 +55,18 @@ static const struct jfield logout_fields[] = {
 
 #define NF(f)	(sizeof(f) / sizeof((f)[0]))
 
-/* Answer a failure, with Retry-After when throttled; field errors as 400. */
+/* The token pair on success (then released), else the failure. */
 static void
-fail(struct req *r, enum usher_err rc, unsigned retry)
+answer_pair(struct req *r, enum usher_err rc, int status,
+    struct tokpair *pair, struct user *u, unsigned retry)
 {
-	if (rc == USHER_ERR_RATE_LIMITED)
-		resp_rate_limited(r, retry);
-	else if (rc == USHER_ERR_WEAK_PASSWORD)
-		resp_field_error(r, "weak_password", "password",
-		    "the password is too short, too long or too common");
-	else
-		resp_error(r, rc, NULL);
-}
-
-static void
-client_of(struct req *r, struct client *cl)
-{
-	cl->ip = r->client_ip;
-	cl->user_agent = req_header(r, "User-Agent");
+	if (rc != USHER_OK) {
+		resp_fail(r, rc, retry, "password");
+		return;
+	}
+	resp_json(r, status, sess_pair_json(pair, u));
+	sess_pair_clear(pair);
+	user_free(u);
 }
 
 static void
@@ -103,10 +91,11 @@ post_register(struct req *r)
 	n.display_name = json_str(r->json, "display_name");
 	n.locale = json_str(r->json, "locale");
 	n.role = ROLE_USER;
-	client_of(r, &cl);
+	cl.ip = r->client_ip;
+	cl.user_agent = req_header(r, "User-Agent");
 	rc = acct_register(&n, &cl, &u, tokens ? &pair : NULL, &retry);
 	if (rc != USHER_OK) {
-		fail(r, rc, retry);
+		resp_fail(r, rc, retry, "password");
 		return;
 	}
 	if (tokens) {
@@ -134,17 +123,12 @@ post_login(struct req *r)
 
 	if (!req_fields(r, login_fields, NF(login_fields)))
 		return;
-	client_of(r, &cl);
+	cl.ip = r->client_ip;
+	cl.user_agent = req_header(r, "User-Agent");
 	pw = json_str(r->json, "password");
 	rc = acct_login(json_str(r->json, "login"), pw, strlen(pw), &cl, &u,
 	    &pair, &retry);
-	if (rc != USHER_OK) {
-		fail(r, rc, retry);
-		return;
-	}
-	resp_json(r, 200, sess_pair_json(&pair, u));
-	sess_pair_clear(&pair);
-	user_free(u);
+	answer_pair(r, rc, 200, &pair, u, retry);
 }
 
 static void
@@ -156,14 +140,10 @@ post_guest(struct req *r)
 	enum usher_err	 rc;
 	unsigned	 retry;
 
-	client_of(r, &cl);
-	if ((rc = acct_guest(&cl, &u, &pair, &retry)) != USHER_OK) {
-		fail(r, rc, retry);
-		return;
-	}
-	resp_json(r, 201, sess_pair_json(&pair, u));
-	sess_pair_clear(&pair);
-	user_free(u);
+	cl.ip = r->client_ip;
+	cl.user_agent = req_header(r, "User-Agent");
+	rc = acct_guest(&cl, &u, &pair, &retry);
+	answer_pair(r, rc, 201, &pair, u, retry);
 }
 
 static void
@@ -178,17 +158,11 @@ post_refresh(struct req *r)
 		return;
 	if ((rc = throttle_hit(RATE_REFRESH_IP, r->client_ip, &retry)) !=
 	    USHER_OK) {
-		fail(r, rc, retry);
+		resp_fail(r, rc, retry, NULL);
 		return;
 	}
 	rc = sess_refresh(json_str(r->json, "refresh_token"), &pair, &u, &retry);
-	if (rc != USHER_OK) {
-		fail(r, rc, retry);
-		return;
-	}
-	resp_json(r, 200, sess_pair_json(&pair, u));
-	sess_pair_clear(&pair);
-	user_free(u);
+	answer_pair(r, rc, 200, &pair, u, retry);
 }
 
 static void

@@ -12,12 +12,6 @@
 
 #define NF(f)	(sizeof(f) / sizeof((f)[0]))
 
-static int
-valid_password_chars(const char *s)
-{
-	return valid_utf8(s, strlen(s));
-}
-
 static const struct jfield patch_fields[] = {
 	{ "display_name", JT_STRING, JF_NULLABLE, LIM_DISPLAY_NAME * 4,
 	    valid_display_name, "invalid_display_name", 0, 0 },
@@ -30,7 +24,7 @@ static const struct jfield patch_fields[] = {
 static const struct jfield upgrade_fields[] = {
 	{ "email", JT_STRING, JF_REQUIRED, LIM_EMAIL, valid_email,
 	    "invalid_email", 0, 0 },
-	{ "password", JT_STRING, JF_REQUIRED, 0, valid_password_chars,
+	{ "password", JT_STRING, JF_REQUIRED, 0, valid_password_text,
 	    "weak_password", 0, 0 },
 	{ "username", JT_STRING, 0, LIM_USERNAME, valid_username,
 	    "invalid_username", 0, 0 },
@@ -39,28 +33,9 @@ static const struct jfield upgrade_fields[] = {
 static const struct jfield password_fields[] = {
 	{ "current_password", JT_STRING, JF_REQUIRED, LIM_PASSWORD, NULL,
 	    NULL, 0, 0 },
-	{ "new_password", JT_STRING, JF_REQUIRED, 0, valid_password_chars,
+	{ "new_password", JT_STRING, JF_REQUIRED, 0, valid_password_text,
 	    "weak_password", 0, 0 },
 };
-
-static void
-fail(struct req *r, enum usher_err rc, unsigned retry, const char *pwfield)
-{
-	if (rc == USHER_ERR_RATE_LIMITED)
-		resp_rate_limited(r, retry);
-	else if (rc == USHER_ERR_WEAK_PASSWORD)
-		resp_field_error(r, "weak_password", pwfield,
-		    "the password is too short, too long or too common");
-	else
-		resp_error(r, rc, NULL);
-}
-
-static void
-client_of(struct req *r, struct client *cl)
-{
-	cl->ip = r->client_ip;
-	cl->user_agent = req_header(r, "User-Agent");
-}
 
 static void
 get_me(struct req *r)
@@ -108,10 +83,11 @@ post_upgrade(struct req *r)
 	n.password = json_str(r->json, "password");
 	n.passlen = strlen(n.password);
 	n.username = json_str(r->json, "username");
-	client_of(r, &cl);
+	cl.ip = r->client_ip;
+	cl.user_agent = req_header(r, "User-Agent");
 	rc = acct_upgrade(r->auth.user, &n, &cl, &u, &retry);
 	if (rc != USHER_OK) {
-		fail(r, rc, retry, "password");
+		resp_fail(r, rc, retry, "password");
 		return;
 	}
 	resp_json(r, 200, user_json(u));
@@ -130,11 +106,12 @@ put_password(struct req *r)
 		return;
 	cur = json_str(r->json, "current_password");
 	pw = json_str(r->json, "new_password");
-	client_of(r, &cl);
+	cl.ip = r->client_ip;
+	cl.user_agent = req_header(r, "User-Agent");
 	rc = acct_change_password(r->auth.user, r->auth.sid, cur, strlen(cur),
 	    pw, strlen(pw), &cl, &retry);
 	if (rc != USHER_OK) {
-		fail(r, rc, retry, "new_password");
+		resp_fail(r, rc, retry, "new_password");
 		return;
 	}
 	resp_empty(r, 204);

@@ -88,6 +88,12 @@ void		 resp_field_error(struct req *, const char *code,
 		    const char *field, const char *detail);
 /* 429 with Retry-After. */
 void		 resp_rate_limited(struct req *, unsigned retry_after);
+/*
+ * Answer a service failure: 429 with Retry-After, weak_password on the
+ * named password field, else the error's own problem.
+ */
+void		 resp_fail(struct req *, enum usher_err, unsigned retry_after,
+		    const char *pwfield);
 
 /* Convenience for handlers: check body fields, answer 400 on failure.
  * Returns 1 if all fields are acceptable. */

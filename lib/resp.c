@@ -306,6 +306,18 @@ resp_rate_limited(struct req *r, unsigned retry_after)
 }
 
 void
+resp_fail(struct req *r, enum usher_err rc, unsigned retry, const char *pwf)
+{
+	if (rc == USHER_ERR_RATE_LIMITED)
+		resp_rate_limited(r, retry);
+	else if (rc == USHER_ERR_WEAK_PASSWORD && pwf != NULL)
+		resp_field_error(r, "weak_password", pwf,
+		    "the password is too short, too long or too common");
+	else
+		resp_error(r, rc, NULL);
+}
+
+void
 resp_preflight(struct req *r, const char *allow)
 {
 	if (r->impl->cors) {

@@ -163,6 +163,12 @@ valid_display_name(const char *s)
 }
 
 int
+valid_password_text(const char *s)
+{
+	return s != NULL && valid_utf8(s, strlen(s));
+}
+
+int
 valid_locale(const char *s)
 {
 	return s != NULL && (strcmp(s, "en") == 0 || strcmp(s, "uk") == 0 ||

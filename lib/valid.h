@@ -14,6 +14,8 @@ int	valid_email(const char *);
 int	valid_username(const char *);
 /* 1..64 characters of printable UTF-8, no control characters. */
 int	valid_display_name(const char *);
+/* Password text: any valid UTF-8 (the policy, pw_policy, judges the rest). */
+int	valid_password_text(const char *);
 /* en, uk or ru. */
 int	valid_locale(const char *);
 /* Canonical lowercase 8-4-4-4-12 UUID. */
