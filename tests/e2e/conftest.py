@@ -71,7 +71,9 @@ db         the private cluster, as the application's role:
                  One statement per call.
              db.pg_stop(), db.pg_start(), db.pg_restart(): stop (fast mode)
                  and start the cluster, waiting until done.
-cgi_bin    str, the installed cgi-bin folder: run a program as plain CGI,
+cgi_bin    str, the installed cgi-bin folder: run a program as plain CGI
+           (build its environment from config_env, not os.environ: usher
+           refuses unknown USHER_* variables such as USHER_E2E_BASE),
              env = {**config_env, "PATH": os.environ["PATH"],
                     "GATEWAY_INTERFACE": "CGI/1.1",
                     "REQUEST_METHOD": "GET", "REQUEST_URI": "/v1/health",
@@ -82,7 +84,8 @@ cgi_bin    str, the installed cgi-bin folder: run a program as plain CGI,
 usherctl   usherctl(*args, input=None, env=None, timeout=60, check=False)
            -> subprocess.CompletedProcess (text, stdout/stderr captured) of
            the installed usherctl with config_env (+ env) in its
-           environment; check=True raises on a non-zero exit.
+           environment (and no other USHER_* variable: usher refuses
+           unknown ones); check=True raises on a non-zero exit.
 config_env dict of str: the environment the server's programs get:
            USHER_CONFIG, USHER_<KEY> for every key of that usher.conf (so
            config_env["USHER_REFRESH_GRACE"] == "3"), and ASAN_OPTIONS /
@@ -409,7 +412,9 @@ def usherctl(_config_env):
     exe = _env("USHER_E2E_USHERCTL")
 
     def run(*args, input=None, env=None, timeout=60, check=False):
-        e = dict(ENV)
+        # usher takes every USHER_* variable for a configuration key and
+        # refuses unknown ones: pass only config_env's (not USHER_E2E_*).
+        e = {k: v for k, v in ENV.items() if not k.startswith("USHER_")}
         e.update(_config_env)
         if env:
             e.update(env)

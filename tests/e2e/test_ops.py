@@ -153,6 +153,11 @@ def test_postgres_restart_503_then_recovery(api, db, new_user, login):
                 api.base_url, "GET", path, token=tok, ip=fresh_ip()))
             bad = [describe(r) for r in rs if r.status_code != 200]
             assert not bad, "after recovery, round %d: %s" % (i, bad)
+        rs = parallel(8, lambda j: raw_request(
+            api.base_url, "POST", "/v1/auth/refresh",
+            {"refresh_token": "A" * 43}, ip=fresh_ip()))
+        bad = [describe(r) for r in rs if r.status_code != 401]
+        assert not bad, "after recovery, round %d: %s" % (i, bad)
     p = assert_token_pair(login(u["email"], u["password"]), 200)
     # The refresh refused during the outage was not consumed.
     assert_token_pair(api.post("/v1/auth/refresh", json={

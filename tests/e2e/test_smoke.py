@@ -84,6 +84,10 @@ def test_usherctl_fixture(usherctl):
     p = usherctl("--help")
     assert p.returncode == 0, p.stderr
     assert "migrate" in p.stdout + p.stderr
+    # A command that reads the configuration and the database.
+    p = usherctl("keys", "list", "--json")
+    assert p.returncode == 0, p.stderr
+    assert "kid" in p.stdout, p.stdout
 
 
 def test_health_as_plain_cgi(cgi_bin, config_env):

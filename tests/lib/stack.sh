@@ -23,6 +23,7 @@
 #                                  answers; stop waits for the programs to exit
 #   wait_healthy BASE_URL [SECONDS]  until GET /v1/health answers 200
 #   scan_logs FILE...              fail on sanitizer reports in the logs
+#   lsan_selftest                  fail unless LeakSanitizer works here
 #
 # Variables read: STACK_SAN_ENV (NAME=VALUE words passed to the FastCGI
 # programs, e.g. ASAN_OPTIONS=...), STACK_PG_CONF (extra postgresql.conf
@@ -225,8 +226,8 @@ write_config() {
 
 # Wait until http://127.0.0.1:PORT/ answers anything (or the pid dies).
 _stack_wait_port() {
-	local port=$1 pid=${2:-} i
-	for i in $(seq 1 150); do
+	local port=$1 pid=${2:-} _
+	for _ in $(seq 1 150); do
 		if [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' \
 		    "http://127.0.0.1:$port/")" != 000 ]; then
 			return 0
@@ -243,21 +244,16 @@ _stack_wait_port() {
 
 # PIDs of processes running an installed program of STACK_PROGRAMS_DIR.
 _stack_program_pids() {
-	local d=$1 p exe
-	for p in /proc/[0-9]*; do
-		exe=$(readlink "$p/exe" 2>/dev/null) || continue
-		case $exe in
-		"$d"/*) printf '%s\n' "${p#/proc/}" ;;
-		esac
-	done
+	{ find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$1/*" \
+	    2>/dev/null || true; } | cut -d/ -f3
 }
 
 # After a server stopped: give its programs time to finish (sanitizer
 # reports are written at exit), then end stragglers by pid and say so.
 _stack_wait_programs() {
-	local d=$1 i pids
+	local d=$1 _ pids
 	[ -n "$d" ] || return 0
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		pids=$(_stack_program_pids "$d")
 		[ -n "$pids" ] || return 0
 		sleep 0.2
@@ -288,8 +284,8 @@ _stack_san_apache() {
 # lighttpd_start RUNDIR PORT PREFIX USHER_CONFIG
 lighttpd_start() {
 	local run=$1 port=$2 prefix=$3 config=$4
-	mkdir -p "$run"
-	chmod 755 "$run"
+	mkdir -p "$run/htdocs"
+	chmod 755 "$run" "$run/htdocs"
 	STACK_LIGHTTPD_CONF=$run/lighttpd.conf
 	STACK_LIGHTTPD_LOGS="$run/lighttpd-error.log $run/lighttpd-stderr.log"
 	STACK_PROGRAMS_DIR=$prefix/libexec/usher/cgi-bin
@@ -300,8 +296,10 @@ lighttpd_start() {
 	rm -f "$run"/*.sock-*
 	stack_say "lighttpd: starting on 127.0.0.1:$port ($STACK_LIGHTTPD_CONF)"
 	# The programs' stderr (their JSON log lines, sanitizer reports) is
-	# lighttpd's own stderr: keep it in a file.
-	lighttpd -D -f "$STACK_LIGHTTPD_CONF" </dev/null \
+	# lighttpd's own stderr: keep it in a file. A session of its own: a
+	# Ctrl-C in the terminal reaches the calling script (whose trap runs
+	# lighttpd_stop), not lighttpd and its programs directly.
+	setsid lighttpd -D -f "$STACK_LIGHTTPD_CONF" </dev/null \
 	    >>"$run/lighttpd-stderr.log" 2>&1 &
 	STACK_LIGHTTPD_PID=$!
 	_stack_wait_port "$port" "$STACK_LIGHTTPD_PID" || {
@@ -316,8 +314,8 @@ lighttpd_stop() {
 		stack_say "lighttpd: stopping"
 		# SIGINT: graceful; lighttpd then sends SIGTERM to the programs.
 		kill -INT "$STACK_LIGHTTPD_PID" 2>/dev/null || true
-		local i
-		for i in $(seq 1 50); do
+		local _
+		for _ in $(seq 1 50); do
 			kill -0 "$STACK_LIGHTTPD_PID" 2>/dev/null || break
 			sleep 0.2
 		done
@@ -333,8 +331,8 @@ lighttpd_stop() {
 # apache_start RUNDIR PORT PREFIX USHER_CONFIG
 apache_start() {
 	local run=$1 port=$2 prefix=$3 config=$4 path
-	mkdir -p "$run/fcgid"
-	chmod 755 "$run"
+	mkdir -p "$run/fcgid" "$run/htdocs"
+	chmod 755 "$run" "$run/htdocs"
 	chown nobody:nogroup "$run/fcgid"
 	STACK_APACHE_CONF=$run/apache.conf
 	STACK_APACHE_LOGS="$run/apache-error.log"
@@ -359,13 +357,13 @@ apache_start() {
 
 apache_stop() {
 	[ -n "${STACK_APACHE_CONF:-}" ] || return 0
-	local pidfile pid i
+	local pidfile pid _
 	pidfile=$(dirname "$STACK_APACHE_CONF")/apache.pid
 	if [ -f "$pidfile" ]; then
 		pid=$(cat "$pidfile")
 		stack_say "apache: stopping"
 		apache2 -f "$STACK_APACHE_CONF" -k stop || kill -TERM "$pid" || true
-		for i in $(seq 1 100); do
+		for _ in $(seq 1 100); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.2
 		done
@@ -380,14 +378,40 @@ apache_stop() {
 
 # wait_healthy BASE_URL [SECONDS]
 wait_healthy() {
-	local base=$1 secs=${2:-30} code i
-	for i in $(seq 1 $((secs * 5))); do
+	local base=$1 secs=${2:-30} code _
+	for _ in $(seq 1 $((secs * 5))); do
 		code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$base/v1/health")
 		[ "$code" = 200 ] && return 0
 		sleep 0.2
 	done
 	stack_die "$base/v1/health answers $code, not 200, after $secs s"
 	curl -s -i -m 5 "$base/v1/health" >&2 || true
+	return 1
+}
+
+# lsan_selftest: LeakSanitizer needs to stop the process's threads with
+# ptrace; some sandboxes forbid it. Check once, loudly, instead of letting
+# every program fail (or a leak go unseen) later.
+lsan_selftest() {
+	local d out rc
+	d=$(mktemp -d)
+	printf '%s\n' '#include <stdlib.h>' 'void *volatile p;' \
+	    'int main(void) { p = malloc(33); p = 0; return 0; }' >"$d/leak.c"
+	if ! gcc -fsanitize=address -g "$d/leak.c" -o "$d/leak" 2>"$d/cc.log"; then
+		cat "$d/cc.log" >&2
+		rm -rf "$d"
+		stack_die "cannot build an AddressSanitizer program"
+		return 1
+	fi
+	out=$(ASAN_OPTIONS=detect_leaks=1 "$d/leak" 2>&1) && rc=0 || rc=$?
+	rm -rf "$d"
+	case $out in
+	*"ERROR: LeakSanitizer: detected memory leaks"*)
+		stack_say "LeakSanitizer works here"
+		return 0 ;;
+	esac
+	stack_die "LeakSanitizer does not work here (exit $rc; ptrace" \
+	    "forbidden in this sandbox?): $out"
 	return 1
 }
 
