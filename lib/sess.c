@@ -26,7 +26,7 @@
 
 enum sstmt {
 	S_CREATE, S_ROTATE, S_HISTORY, S_REMEMBER, S_PRINCIPAL, S_REVOKE,
-	S_REVOKE_ALL, S_REVOKE_ID, S_LIST, S__MAX
+	S_REVOKE_ALL, S_REVOKE_ID, S_LIST, S_DURABLE, S__MAX
 };
 
 static struct db_stmt sstmts[S__MAX] = {
@@ -69,6 +69,9 @@ static struct db_stmt sstmts[S__MAX] = {
 	[S_REVOKE_ID] = { "sess_revoke_id",
 	    "UPDATE sessions SET revoked_at = now(), revoke_reason = $2 "
 	    "WHERE id = $1::uuid AND revoked_at IS NULL RETURNING id", 2, 0 },
+	/* a revocation for reuse must survive a crash: undo db_begin_relaxed */
+	[S_DURABLE] = { "sess_durable",
+	    "SELECT set_config('synchronous_commit', 'on', true)", 0, 0 },
 	[S_LIST] = { "sess_list",
 	    "SELECT id, usher_ts(created_at), usher_ts(last_used_at), user_agent, "
 	    "host(ip) FROM sessions WHERE user_id = $1 AND revoked_at IS NULL "
@@ -363,7 +366,8 @@ replay(const char *token, struct tokpair *out, struct user **u)
 		p[0] = PQgetvalue(res, 0, 5);	/* user id */
 		p[1] = out->sid;
 		p[2] = "reuse";
-		rc = db_exec(&sstmts[S_REVOKE], p, NULL);
+		if ((rc = db_exec(&sstmts[S_DURABLE], NULL, NULL)) == USHER_OK)
+			rc = db_exec(&sstmts[S_REVOKE], p, NULL);
 		if (rc == USHER_OK)
 			rc = USHER_ERR_REFRESH_REUSED;
 	}
@@ -395,7 +399,7 @@ sess_refresh(const char *token, struct tokpair *out, struct user **u,
 	p[0] = oldh;
 	p[1] = newh;
 	p[2] = ttl;
-	if ((rc = db_begin()) != USHER_OK)
+	if ((rc = db_begin_relaxed()) != USHER_OK)
 		goto out;
 	if ((rc = db_exec(&sstmts[S_ROTATE], p, &res)) != USHER_OK)
 		goto out;

@@ -111,23 +111,23 @@ COMMENT ON COLUMN signing_keys.created_at IS 'When generated';
 COMMENT ON COLUMN signing_keys.activated_at IS 'When it became current';
 COMMENT ON COLUMN signing_keys.retired_at IS 'When it stopped verifying';
 
-CREATE TABLE throttle (
+CREATE UNLOGGED TABLE throttle (
 	key		text PRIMARY KEY CHECK (length(key) <= 300),
 	window_start	timestamptz NOT NULL,
 	hits		integer NOT NULL CHECK (hits >= 0)
 );
-COMMENT ON TABLE throttle IS 'Fixed-window request counters shared by all processes';
+COMMENT ON TABLE throttle IS 'Fixed-window request counters shared by all processes; UNLOGGED: counting costs no WAL flush, and a crash only resets the windows';
 COMMENT ON COLUMN throttle.key IS 'What is counted: kind and client address, account or session';
 COMMENT ON COLUMN throttle.window_start IS 'Start of the current window';
 COMMENT ON COLUMN throttle.hits IS 'Requests seen in the current window';
 
-CREATE TABLE login_failures (
+CREATE UNLOGGED TABLE login_failures (
 	key		text PRIMARY KEY CHECK (length(key) <= 300),
 	failures	integer NOT NULL CHECK (failures >= 0),
 	last_failure_at	timestamptz NOT NULL,
 	locked_until	timestamptz
 );
-COMMENT ON TABLE login_failures IS 'Failed logins per account and per address, for exponential backoff';
+COMMENT ON TABLE login_failures IS 'Failed logins per account and per address, for exponential backoff; UNLOGGED like throttle (backoff is temporary by design)';
 COMMENT ON COLUMN login_failures.key IS 'acct:<lowercased login> or ip:<address>';
 COMMENT ON COLUMN login_failures.failures IS 'Consecutive failures (reset after an hour without one, or by success)';
 COMMENT ON COLUMN login_failures.last_failure_at IS 'Time of the last failure';
