@@ -242,12 +242,6 @@ db_begin(void)
 }
 
 enum usher_err
-db_begin_relaxed(void)
-{
-	return simple("BEGIN; SET LOCAL synchronous_commit TO off");
-}
-
-enum usher_err
 db_commit(void)
 {
 	return simple("COMMIT");

@@ -39,12 +39,6 @@ enum usher_err	 db_execb(struct db_stmt *, const char *const *params,
 		    const int *lens, const int *formats, PGresult **res);
 const char	*db_constraint(void);
 enum usher_err	 db_begin(void);
-/*
- * A transaction whose commit does not wait for the WAL flush: for writes
- * a crash may lose without harm (a refresh rotation: the client then logs
- * in again). One round trip, like db_begin().
- */
-enum usher_err	 db_begin_relaxed(void);
 enum usher_err	 db_commit(void);
 void		 db_rollback(void);
 /* The raw connection, for usherctl's migrations only. */

@@ -25,8 +25,8 @@
 #define GRACE_MAX	(LIM_JWT_LEN + LIM_REFRESH_TOKEN + 2)
 
 enum sstmt {
-	S_CREATE, S_ROTATE, S_HISTORY, S_REMEMBER, S_PRINCIPAL, S_REVOKE,
-	S_REVOKE_ALL, S_REVOKE_ID, S_LIST, S_DURABLE, S__MAX
+	S_CREATE, S_PEEK, S_ROTATE, S_HISTORY, S_PRINCIPAL, S_REVOKE,
+	S_REVOKE_ALL, S_REVOKE_ID, S_LIST, S__MAX
 };
 
 static struct db_stmt sstmts[S__MAX] = {
@@ -34,26 +34,40 @@ static struct db_stmt sstmts[S__MAX] = {
 	    "INSERT INTO sessions (user_id, refresh_hash, expires_at, user_agent, ip) "
 	    "VALUES ($1, $2::bytea, now() + make_interval(secs => $3::int), $4, $5::inet) "
 	    "RETURNING id", 5, 0 },
-	/* lock the session owning the token and move it to the new one */
+	/* the live session a refresh token opens, read without a lock */
+	[S_PEEK] = { "sess_peek",
+	    "SELECT s.id, " USER_COLS " FROM sessions s JOIN users u "
+	    "ON u.id = s.user_id WHERE s.refresh_hash = $1::bytea "
+	    "AND s.revoked_at IS NULL AND s.expires_at > now()", 1, 0 },
+	/*
+	 * One atomic statement: count the session's refresh, and unless that
+	 * is over its limit or another refresh moved the session on since
+	 * S_PEEK (the row lock serializes them; the loser finds no row),
+	 * move the session to the new token and remember the old one with
+	 * the sealed pair for the grace period.
+	 */
 	[S_ROTATE] = { "sess_rotate",
-	    "WITH cur AS (SELECT id FROM sessions WHERE refresh_hash = $1::bytea "
-	    "  AND revoked_at IS NULL AND expires_at > now() FOR UPDATE), "
-	    "upd AS (UPDATE sessions s SET refresh_hash = $2::bytea, "
+	    "WITH t AS (SELECT hits, retry FROM usher_throttle_hit($6, $7::int) "
+	    "  WHERE $8::int > 0), "
+	    "cur AS (SELECT id FROM sessions WHERE id = $1::uuid "
+	    "  AND refresh_hash = $2::bytea AND revoked_at IS NULL "
+	    "  AND expires_at > now() AND ($8::int = 0 OR "
+	    "  (SELECT hits FROM t) <= $8::int) FOR UPDATE), "
+	    "upd AS (UPDATE sessions s SET refresh_hash = $3::bytea, "
 	    "  last_used_at = now(), "
-	    "  expires_at = now() + make_interval(secs => $3::int) "
-	    "  FROM cur WHERE s.id = cur.id RETURNING s.id, s.user_id) "
-	    "SELECT upd.id, " USER_COLS " FROM upd JOIN users u ON u.id = upd.user_id",
-	    3, 0 },
+	    "  expires_at = now() + make_interval(secs => $4::int) "
+	    "  FROM cur WHERE s.id = cur.id RETURNING s.id), "
+	    "ins AS (INSERT INTO refresh_tokens (hash, session_id, successor, "
+	    "  grace_blob) SELECT $2::bytea, id, $3::bytea, $5::bytea FROM upd "
+	    "  RETURNING session_id) "
+	    "SELECT (SELECT count(*) FROM ins), (SELECT hits FROM t), "
+	    "(SELECT retry FROM t)", 8, 0 },
 	[S_HISTORY] = { "sess_history",
 	    "SELECT s.id, r.grace_blob, "
 	    "  r.rotated_at > now() - make_interval(secs => $2::int), "
 	    "  s.refresh_hash = r.successor, s.revoked_at IS NULL, " USER_COLS
 	    " FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id "
-	    "JOIN users u ON u.id = s.user_id WHERE r.hash = $1::bytea "
-	    "FOR UPDATE OF s", 2, 0 },
-	[S_REMEMBER] = { "sess_remember",
-	    "INSERT INTO refresh_tokens (hash, session_id, successor, grace_blob) "
-	    "VALUES ($1::bytea, $2, $3::bytea, $4::bytea)", 4, 0 },
+	    "JOIN users u ON u.id = s.user_id WHERE r.hash = $1::bytea", 2, 0 },
 	[S_PRINCIPAL] = { "sess_principal",
 	    "SELECT " USER_COLS " FROM sessions s JOIN users u ON u.id = s.user_id "
 	    "WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL "
@@ -69,9 +83,6 @@ static struct db_stmt sstmts[S__MAX] = {
 	[S_REVOKE_ID] = { "sess_revoke_id",
 	    "UPDATE sessions SET revoked_at = now(), revoke_reason = $2 "
 	    "WHERE id = $1::uuid AND revoked_at IS NULL RETURNING id", 2, 0 },
-	/* a revocation for reuse must survive a crash: undo db_begin_relaxed */
-	[S_DURABLE] = { "sess_durable",
-	    "SELECT set_config('synchronous_commit', 'on', true)", 0, 0 },
 	[S_LIST] = { "sess_list",
 	    "SELECT id, usher_ts(created_at), usher_ts(last_used_at), user_agent, "
 	    "host(ip) FROM sessions WHERE user_id = $1 AND revoked_at IS NULL "
@@ -289,40 +300,60 @@ out:
 	return plain;
 }
 
-/* Rotation proper: the session row is locked by S_ROTATE until commit. */
+/*
+ * Rotate the session S_PEEK found (row 0 of res). USHER_ERR_CONFLICT when
+ * another refresh of the same token won: the caller replays instead.
+ */
 static enum usher_err
 rotate(const char *token, PGresult *res, struct tokpair *out,
     struct user **u, unsigned *retry)
 {
-	char		 oldh[67], newh[67], *blob = NULL, *plain = NULL;
-	const char	*p[4];
-	enum usher_err	 rc;
+	const struct rate	*rt = &cfg.rate[RATE_REFRESH_SESSION];
+	char			 oldh[67], newh[67], ttl[16], win[16], lim[16];
+	char			 key[THROTTLE_KEY], *blob = NULL, *plain;
+	const char		*p[8];
+	PGresult		*rr = NULL;
+	enum usher_err		 rc;
 
 	snprintf(out->sid, sizeof(out->sid), "%s", PQgetvalue(res, 0, 0));
 	*u = user_from_row(res, 0, 1);
 	if ((*u)->status != USTATUS_ACTIVE)
 		return USHER_ERR_BAD_REFRESH;
-	if ((rc = throttle_hit(RATE_REFRESH_SESSION, out->sid, retry)) !=
-	    USHER_OK)
-		return rc;
 	if ((rc = sign_access(*u, out->sid, &out->access)) != USHER_OK)
 		return rc;
 	plain = xasprintf("%s\n%s", out->refresh, out->access);
-	if ((blob = grace_seal(token, plain)) == NULL) {
-		rc = USHER_ERR_INTERNAL;
-		goto out;
-	}
-	digest_param(token, oldh);
-	digest_param(out->refresh, newh);
-	p[0] = oldh;
-	p[1] = out->sid;
-	p[2] = newh;
-	p[3] = blob;
-	rc = db_exec(&sstmts[S_REMEMBER], p, NULL);
-out:
+	blob = grace_seal(token, plain);
 	explicit_bzero(plain, strlen(plain));
 	free(plain);
+	if (blob == NULL)
+		return USHER_ERR_INTERNAL;
+	digest_param(token, oldh);
+	digest_param(out->refresh, newh);
+	snprintf(ttl, sizeof(ttl), "%u", cfg.refresh_ttl);
+	throttle_key(RATE_REFRESH_SESSION, out->sid, key, sizeof(key));
+	snprintf(win, sizeof(win), "%u", rt->window);
+	snprintf(lim, sizeof(lim), "%u", rt->count);
+	p[0] = out->sid;
+	p[1] = oldh;
+	p[2] = newh;
+	p[3] = ttl;
+	p[4] = blob;
+	p[5] = key;
+	p[6] = win;
+	p[7] = lim;
+	rc = db_exec(&sstmts[S_ROTATE], p, &rr);
 	free(blob);
+	if (rc != USHER_OK)
+		return rc;
+	if (strcmp(PQgetvalue(rr, 0, 0), "1") == 0)
+		rc = USHER_OK;
+	else if (!PQgetisnull(rr, 0, 1) &&
+	    strtoul(PQgetvalue(rr, 0, 1), NULL, 10) > rt->count) {
+		*retry = (unsigned)strtoul(PQgetvalue(rr, 0, 2), NULL, 10);
+		rc = USHER_ERR_RATE_LIMITED;
+	} else
+		rc = USHER_ERR_CONFLICT;
+	PQclear(rr);
 	return rc;
 }
 
@@ -366,8 +397,7 @@ replay(const char *token, struct tokpair *out, struct user **u)
 		p[0] = PQgetvalue(res, 0, 5);	/* user id */
 		p[1] = out->sid;
 		p[2] = "reuse";
-		if ((rc = db_exec(&sstmts[S_DURABLE], NULL, NULL)) == USHER_OK)
-			rc = db_exec(&sstmts[S_REVOKE], p, NULL);
+		rc = db_exec(&sstmts[S_REVOKE], p, NULL);
 		if (rc == USHER_OK)
 			rc = USHER_ERR_REFRESH_REUSED;
 	}
@@ -379,48 +409,38 @@ replay(const char *token, struct tokpair *out, struct user **u)
 	return rc;
 }
 
+/*
+ * Three statements, no explicit transaction: the rotation itself is one
+ * atomic statement, so twenty parallel refreshes of one token serialize on
+ * the session's row; one rotates, the others find the token rotated and
+ * get the same pair from the grace copy.
+ */
 enum usher_err
 sess_refresh(const char *token, struct tokpair *out, struct user **u,
     unsigned *retry)
 {
-	char		 oldh[67], newh[67], ttl[16];
-	const char	*p[3];
+	char		 oldh[67];
+	const char	*p[1] = { oldh };
 	PGresult	*res = NULL;
 	enum usher_err	 rc;
 
 	memset(out, 0, sizeof(*out));
 	*u = NULL;
 	*retry = 0;
-	if ((rc = new_refresh(&out->refresh)) != USHER_OK)
-		return rc;
 	digest_param(token, oldh);
-	digest_param(out->refresh, newh);
-	snprintf(ttl, sizeof(ttl), "%u", cfg.refresh_ttl);
-	p[0] = oldh;
-	p[1] = newh;
-	p[2] = ttl;
-	if ((rc = db_begin_relaxed()) != USHER_OK)
-		goto out;
-	if ((rc = db_exec(&sstmts[S_ROTATE], p, &res)) != USHER_OK)
-		goto out;
-	if (PQntuples(res) == 1)
+	if ((rc = db_exec(&sstmts[S_PEEK], p, &res)) != USHER_OK)
+		return rc;
+	rc = USHER_ERR_CONFLICT;
+	if (PQntuples(res) == 1 && (rc = new_refresh(&out->refresh)) == USHER_OK)
 		rc = rotate(token, res, out, u, retry);
-	else {
-		free(out->refresh);
-		out->refresh = NULL;
+	PQclear(res);
+	if (rc == USHER_ERR_CONFLICT) {
+		sess_pair_clear(out);
+		user_free(*u);
+		*u = NULL;
 		rc = replay(token, out, u);
 	}
-	/* reuse revokes the session: that must be committed too */
-	if (rc == USHER_OK || rc == USHER_ERR_REFRESH_REUSED) {
-		enum usher_err	crc = db_commit();
-
-		if (crc != USHER_OK)
-			rc = crc;
-	}
-out:
-	PQclear(res);
 	if (rc != USHER_OK) {
-		db_rollback();
 		sess_pair_clear(out);
 		user_free(*u);
 		*u = NULL;

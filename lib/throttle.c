@@ -18,14 +18,7 @@ enum tstmt { T_HIT, T_CHECK, T_FAIL, T_OK, T__MAX };
 
 static struct db_stmt tstmts[T__MAX] = {
 	[T_HIT] = { "throttle_hit",
-	    "INSERT INTO throttle AS t (key, window_start, hits) "
-	    "VALUES ($1, now(), 1) ON CONFLICT (key) DO UPDATE SET "
-	    "hits = CASE WHEN t.window_start <= now() - make_interval(secs => $2::int) "
-	    "  THEN 1 ELSE t.hits + 1 END, "
-	    "window_start = CASE WHEN t.window_start <= now() - make_interval(secs => $2::int) "
-	    "  THEN now() ELSE t.window_start END "
-	    "RETURNING hits, greatest(1, ceil(extract(epoch FROM "
-	    "  window_start + make_interval(secs => $2::int) - now())))::int", 2, 0 },
+	    "SELECT hits, retry FROM usher_throttle_hit($1, $2::int)", 2, 0 },
 	[T_CHECK] = { "throttle_login_check",
 	    "SELECT coalesce(max(ceil(extract(epoch FROM locked_until - now()))), 0)::int "
 	    "FROM login_failures WHERE key IN ($1, $2) AND locked_until > now()", 2, 0 },
@@ -59,11 +52,17 @@ acct_key(char *buf, size_t sz, const char *login)
 	buf[n] = '\0';
 }
 
+void
+throttle_key(enum rate_kind kind, const char *who, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s:%.300s", kind_names[kind], who);
+}
+
 enum usher_err
 throttle_hit(enum rate_kind kind, const char *who, unsigned *retry)
 {
 	const struct rate	*rt = &cfg.rate[kind];
-	char			 key[320], win[16];
+	char			 key[THROTTLE_KEY], win[16];
 	const char		*p[2];
 	PGresult		*res;
 	enum usher_err		 rc;
@@ -72,7 +71,7 @@ throttle_hit(enum rate_kind kind, const char *who, unsigned *retry)
 	*retry = 0;
 	if (rt->count == 0)
 		return USHER_OK;
-	snprintf(key, sizeof(key), "%s:%.300s", kind_names[kind], who);
+	throttle_key(kind, who, key, sizeof(key));
 	snprintf(win, sizeof(win), "%u", rt->window);
 	p[0] = key;
 	p[1] = win;

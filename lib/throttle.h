@@ -5,6 +5,15 @@
 #include "cfg.h"
 #include "err.h"
 
+#define THROTTLE_KEY	320	/* bytes of a counter's key */
+
+/*
+ * The key of the counter of `kind` for `who`, for statements that count
+ * inside a larger one (SQL: usher_throttle_hit(key, window)).
+ */
+void		throttle_key(enum rate_kind kind, const char *who, char *buf,
+		    size_t sz);
+
 /*
  * Count one request of `kind` for `who` (an address, account or session).
  * USHER_OK, or USHER_ERR_RATE_LIMITED with *retry_after set (seconds).

@@ -121,6 +121,24 @@ COMMENT ON COLUMN throttle.key IS 'What is counted: kind and client address, acc
 COMMENT ON COLUMN throttle.window_start IS 'Start of the current window';
 COMMENT ON COLUMN throttle.hits IS 'Requests seen in the current window';
 
+-- Count one hit of `key` in a fixed window of `win` seconds: the hits so
+-- far in this window and the seconds until it ends.
+CREATE FUNCTION usher_throttle_hit(key text, win integer,
+    OUT hits integer, OUT retry integer)
+LANGUAGE sql VOLATILE STRICT
+AS $$
+	INSERT INTO throttle AS t (key, window_start, hits)
+	VALUES (key, now(), 1)
+	ON CONFLICT (key) DO UPDATE SET
+	    hits = CASE WHEN t.window_start <= now() - make_interval(secs => win)
+		THEN 1 ELSE t.hits + 1 END,
+	    window_start = CASE WHEN t.window_start <= now() - make_interval(secs => win)
+		THEN now() ELSE t.window_start END
+	RETURNING t.hits, greatest(1, ceil(extract(epoch FROM
+	    t.window_start + make_interval(secs => win) - now())))::integer
+$$;
+COMMENT ON FUNCTION usher_throttle_hit(text, integer) IS 'One request counted against a fixed-window limit';
+
 CREATE UNLOGGED TABLE login_failures (
 	key		text PRIMARY KEY CHECK (length(key) <= 300),
 	failures	integer NOT NULL CHECK (failures >= 0),
