@@ -159,5 +159,5 @@ static const struct route routes[] = {
 int
 main(int argc, char *argv[])
 {
-	return http_main(argc, argv, routes, NF(routes), NULL);
+	return http_main(argc, argv, routes, NF(routes), acct_init);
 }

@@ -68,6 +68,18 @@ static struct db_stmt astmts[A__MAX] = {
 	    "ORDER BY u.created_at, u.id LIMIT $3::int", 3, 0 },
 };
 
+enum usher_err
+acct_init(void)
+{
+	enum usher_err	rc;
+
+	if ((rc = pw_init(cfg.scrypt_n, cfg.scrypt_r, cfg.scrypt_p,
+	    cfg.allow_weak_scrypt, cfg.password_min)) != USHER_OK)
+		return rc;
+	return pw_load_common(cfg.common_passwords) == USHER_OK ? USHER_OK :
+	    USHER_ERR_CONFIG;
+}
+
 /* One row of USER_COLS into *u; USHER_ERR_NOT_FOUND when none. */
 static enum usher_err
 one_user(enum astmt st, const char *const *p, struct user **u)

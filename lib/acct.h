@@ -28,6 +28,13 @@ struct newacct {
 };
 
 /*
+ * Password hashing and policy from the configuration: the init of every
+ * program that takes passwords (it computes the dummy hash, ~0.3 s with
+ * the default parameters, and loads the common-password list).
+ */
+enum usher_err	acct_init(void);
+
+/*
  * Register; with `pair` non-NULL also open a session (in the same
  * transaction). *u is the new user (caller frees). USHER_ERR_WEAK_PASSWORD,
  * USHER_ERR_EMAIL_TAKEN, USHER_ERR_USERNAME_TAKEN, USHER_ERR_RATE_LIMITED.

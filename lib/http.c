@@ -256,11 +256,6 @@ setup(const char *prog, enum usher_err (*init)(void))
 	log_init(prog, cfg.log_level);
 	if (cfg.allow_weak_scrypt)
 		log_warn("allow_weak_scrypt is on: for tests and benchmarks only");
-	if ((rc = pw_init(cfg.scrypt_n, cfg.scrypt_r, cfg.scrypt_p,
-	    cfg.allow_weak_scrypt, cfg.password_min)) != USHER_OK)
-		return rc;
-	if (pw_load_common(cfg.common_passwords) != USHER_OK)
-		return USHER_ERR_CONFIG;
 	/* an unreachable database is not fatal: requests get 503 until it is back */
 	(void)db_init(cfg.database_url);
 	if ((rc = auth_init()) != USHER_OK)

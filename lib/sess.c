@@ -44,10 +44,14 @@ static struct db_stmt sstmts[S__MAX] = {
 	 * is over its limit or another refresh moved the session on since
 	 * S_PEEK (the row lock serializes them; the loser finds no row),
 	 * move the session to the new token and remember the old one with
-	 * the sealed pair for the grace period.
+	 * the sealed pair for the grace period. Its commit does not wait for
+	 * the WAL flush (set_config local to this statement's transaction):
+	 * a crash may lose the last rotations, whose clients then log in
+	 * again; a revocation for reuse (S_REVOKE) stays durable.
 	 */
 	[S_ROTATE] = { "sess_rotate",
-	    "WITH t AS (SELECT hits, retry FROM usher_throttle_hit($6, $7::int) "
+	    "WITH a AS (SELECT set_config('synchronous_commit', 'off', true)), "
+	    "t AS (SELECT hits, retry FROM usher_throttle_hit($6, $7::int) "
 	    "  WHERE $8::int > 0), "
 	    "cur AS (SELECT id FROM sessions WHERE id = $1::uuid "
 	    "  AND refresh_hash = $2::bytea AND revoked_at IS NULL "
@@ -61,7 +65,7 @@ static struct db_stmt sstmts[S__MAX] = {
 	    "  grace_blob) SELECT $2::bytea, id, $3::bytea, $5::bytea FROM upd "
 	    "  RETURNING session_id) "
 	    "SELECT (SELECT count(*) FROM ins), (SELECT hits FROM t), "
-	    "(SELECT retry FROM t)", 8, 0 },
+	    "(SELECT retry FROM t), (SELECT count(*) FROM a)", 8, 0 },
 	[S_HISTORY] = { "sess_history",
 	    "SELECT s.id, r.grace_blob, "
 	    "  r.rotated_at > now() - make_interval(secs => $2::int), "

@@ -2,8 +2,10 @@
 -- throttling. Applied in one transaction by `usherctl migrate`.
 
 -- RFC 3339 UTC text of a timestamp, as the API shows every time.
+-- STABLE like the to_char() inside: then the planner inlines it (an
+-- IMMUTABLE wrapper is planned anew on every call).
 CREATE FUNCTION usher_ts(t timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;
 COMMENT ON FUNCTION usher_ts(timestamptz) IS 'RFC 3339 UTC rendering used by every API timestamp';
 

@@ -436,9 +436,7 @@ setup(const char *config)
 		fprintf(stderr, "usherctl: configuration: %s\n", err);
 		return 0;
 	}
-	if (pw_init(cfg.scrypt_n, cfg.scrypt_r, cfg.scrypt_p,
-	    cfg.allow_weak_scrypt, cfg.password_min) != USHER_OK ||
-	    pw_load_common(cfg.common_passwords) != USHER_OK)
+	if (acct_init() != USHER_OK)
 		return 0;
 	if (db_init(cfg.database_url) != USHER_OK) {
 		fprintf(stderr, "usherctl: cannot connect to the database\n");
