@@ -376,15 +376,8 @@ static enum usher_err
 update_one(enum astmt st, const char *uid, const char *val)
 {
 	const char	*p[2] = { uid, val };
-	PGresult	*res;
-	enum usher_err	 rc;
-	int		 n;
 
-	if ((rc = db_exec(&astmts[st], p, &res)) != USHER_OK)
-		return rc;
-	n = PQntuples(res);
-	PQclear(res);
-	return n == 1 ? USHER_OK : USHER_ERR_NOT_FOUND;
+	return db_exec_found(&astmts[st], p);
 }
 
 enum usher_err

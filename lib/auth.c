@@ -47,9 +47,3 @@ auth_request(struct req *r)
 	r->auth.ok = 1;
 	return USHER_OK;
 }
-
-int
-auth_has_role(const struct req *r, enum role min)
-{
-	return r->auth.ok && r->auth.user != NULL && r->auth.user->role >= min;
-}

@@ -15,7 +15,5 @@ void		auth_free(void);
  * USHER_ERR_UNAVAILABLE when the database is down.
  */
 enum usher_err	auth_request(struct req *r);
-/* 1 if the caller's live role is at least `min`. */
-int		auth_has_role(const struct req *r, enum role min);
 
 #endif /* USHER_AUTH_H */

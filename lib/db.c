@@ -152,14 +152,14 @@ lost_while_idle(int was_idle)
 
 static PGresult *
 exec_prepared(struct db_stmt *st, const char *const *params,
-    const int *lens, const int *formats, enum usher_err *rc)
+    enum usher_err *rc)
 {
 	PGresult	*res;
 
 	if ((*rc = prepare(st)) != USHER_OK)
 		return NULL;
-	res = PQexecPrepared(conn, st->name, st->nparams, params, lens,
-	    formats, 0);
+	res = PQexecPrepared(conn, st->name, st->nparams, params, NULL,
+	    NULL, 0);
 	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK)) {
 		*rc = classify(res, st->name);
@@ -170,8 +170,7 @@ exec_prepared(struct db_stmt *st, const char *const *params,
 }
 
 enum usher_err
-db_execb(struct db_stmt *st, const char *const *params, const int *lens,
-    const int *formats, PGresult **out)
+db_exec(struct db_stmt *st, const char *const *params, PGresult **out)
 {
 	PGresult	*res;
 	enum usher_err	 rc;
@@ -183,9 +182,9 @@ db_execb(struct db_stmt *st, const char *const *params, const int *lens,
 	if (conn == NULL && (rc = db_ready()) != USHER_OK)
 		return rc;
 	idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
-	res = exec_prepared(st, params, lens, formats, &rc);
+	res = exec_prepared(st, params, &rc);
 	if (res == NULL && rc == USHER_ERR_UNAVAILABLE && lost_while_idle(idle))
-		res = exec_prepared(st, params, lens, formats, &rc);
+		res = exec_prepared(st, params, &rc);
 	if (res == NULL)
 		return rc;
 	if (out != NULL)
@@ -196,9 +195,17 @@ db_execb(struct db_stmt *st, const char *const *params, const int *lens,
 }
 
 enum usher_err
-db_exec(struct db_stmt *st, const char *const *params, PGresult **out)
+db_exec_found(struct db_stmt *st, const char *const *params)
 {
-	return db_execb(st, params, NULL, NULL, out);
+	PGresult	*res;
+	enum usher_err	 rc;
+	int		 n;
+
+	if ((rc = db_exec(st, params, &res)) != USHER_OK)
+		return rc;
+	n = PQntuples(res);
+	PQclear(res);
+	return n > 0 ? USHER_OK : USHER_ERR_NOT_FOUND;
 }
 
 const char *

@@ -34,9 +34,8 @@ enum usher_err	 db_ready(void);
  */
 enum usher_err	 db_exec(struct db_stmt *, const char *const *params,
 		    PGresult **res);
-/* Same, with binary-safe parameters (lengths; formats 1 = binary). */
-enum usher_err	 db_execb(struct db_stmt *, const char *const *params,
-		    const int *lens, const int *formats, PGresult **res);
+/* Run a statement that returns rows; USHER_ERR_NOT_FOUND when none. */
+enum usher_err	 db_exec_found(struct db_stmt *, const char *const *params);
 const char	*db_constraint(void);
 enum usher_err	 db_begin(void);
 enum usher_err	 db_commit(void);

@@ -99,8 +99,4 @@ void		 resp_fail(struct req *, enum usher_err, unsigned retry_after,
  * Returns 1 if all fields are acceptable. */
 int		 req_fields(struct req *, const struct jfield *, size_t n);
 
-/* HTTP status and machine code for an error (one table, in resp.c). */
-int		 http_status_of(enum usher_err);
-const char	*http_code_of(enum usher_err);
-
 #endif /* USHER_HTTP_H */

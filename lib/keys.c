@@ -293,16 +293,9 @@ keys_rotate(char kid[65])
 enum usher_err
 keys_retire(const char *kid)
 {
-	PGresult	*res;
 	const char	*p[1] = { kid };
-	enum usher_err	 rc;
-	int		 n;
 
-	if ((rc = db_exec(&kstmts[K_RETIRE], p, &res)) != USHER_OK)
-		return rc;
-	n = PQntuples(res);
-	PQclear(res);
-	return n == 1 ? USHER_OK : USHER_ERR_NOT_FOUND;
+	return db_exec_found(&kstmts[K_RETIRE], p);
 }
 
 static struct json_object *

@@ -42,14 +42,14 @@ static const struct {
 	[USHER_ERR_ALREADY_UPGRADED] = { 409, "already_upgraded", "Conflict" },
 };
 
-int
+static int
 http_status_of(enum usher_err e)
 {
 	return (unsigned)e < USHER_ERR__MAX && errmap[e].status ?
 	    errmap[e].status : 500;
 }
 
-const char *
+static const char *
 http_code_of(enum usher_err e)
 {
 	return (unsigned)e < USHER_ERR__MAX && errmap[e].code ?
@@ -161,7 +161,7 @@ resp_raw(struct req *r, int status, const char *ctype, const char *body,
 	    "Cross-Origin-Resource-Policy: same-origin\r\n"
 	    "Vary: Origin\r\n"
 	    "%s%s%s"
-	    "%s%s%s",
+	    "%s%s%s%s",
 	    status, reason(status), r->request_id,
 	    h->has_csp ? "" :
 	    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n",
@@ -169,12 +169,11 @@ resp_raw(struct req *r, int status, const char *ctype, const char *body,
 	    (h->flags & ROUTE_TOKENS) ? "Pragma: no-cache\r\n" : "",
 	    strncmp(cfg.public_url ? cfg.public_url : "", "https:", 6) == 0 ?
 	    "Strict-Transport-Security: max-age=31536000\r\n" : "",
-	    ctype ? "Content-Type: " : "", ctype ? ctype : "");
+	    ctype ? "Content-Type: " : "", ctype ? ctype : "",
+	    ctype ? "\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		n = 0;
 	out(r, head, (size_t)n);
-	if (ctype != NULL)
-		out(r, "\r\n", 2);
 	n = snprintf(head, sizeof(head), "Content-Length: %zu\r\n",
 	    body ? len : 0);
 	out(r, head, (size_t)n);

@@ -90,7 +90,7 @@ static struct db_stmt sstmts[S__MAX] = {
 	[S_LIST] = { "sess_list",
 	    "SELECT id, usher_ts(created_at), usher_ts(last_used_at), user_agent, "
 	    "host(ip) FROM sessions WHERE user_id = $1 AND revoked_at IS NULL "
-	    "AND expires_at > now() ORDER BY created_at DESC, id LIMIT 100", 1, 0 },
+	    "AND expires_at > now() ORDER BY created_at DESC, id LIMIT $2::int", 2, 0 },
 };
 
 void
@@ -479,34 +479,20 @@ enum usher_err
 sess_revoke(const char *uid, const char *sid, const char *reason)
 {
 	const char	*p[3] = { uid, sid, reason };
-	PGresult	*res;
-	enum usher_err	 rc;
-	int		 n;
 
 	if (!valid_uuid(sid))
 		return USHER_ERR_NOT_FOUND;
-	if ((rc = db_exec(&sstmts[S_REVOKE], p, &res)) != USHER_OK)
-		return rc;
-	n = PQntuples(res);
-	PQclear(res);
-	return n == 1 ? USHER_OK : USHER_ERR_NOT_FOUND;
+	return db_exec_found(&sstmts[S_REVOKE], p);
 }
 
 enum usher_err
 sess_revoke_id(const char *sid, const char *reason)
 {
 	const char	*p[2] = { sid, reason };
-	PGresult	*res;
-	enum usher_err	 rc;
-	int		 n;
 
 	if (!valid_uuid(sid))
 		return USHER_ERR_NOT_FOUND;
-	if ((rc = db_exec(&sstmts[S_REVOKE_ID], p, &res)) != USHER_OK)
-		return rc;
-	n = PQntuples(res);
-	PQclear(res);
-	return n == 1 ? USHER_OK : USHER_ERR_NOT_FOUND;
+	return db_exec_found(&sstmts[S_REVOKE_ID], p);
 }
 
 enum usher_err
@@ -527,12 +513,14 @@ opt_str(const PGresult *res, int i, int c)
 enum usher_err
 sess_list(const char *uid, const char *current, struct json_object **items)
 {
-	const char		*p[1] = { uid };
+	char			 lim[16];
+	const char		*p[2] = { uid, lim };
 	PGresult		*res;
 	struct json_object	*a, *o;
 	enum usher_err		 rc;
 	int			 i;
 
+	snprintf(lim, sizeof(lim), "%d", LIM_SESSIONS_LIST);
 	if ((rc = db_exec(&sstmts[S_LIST], p, &res)) != USHER_OK)
 		return rc;
 	a = json_object_new_array();

@@ -35,12 +35,6 @@ role_parse(const char *s)
 	return ROLE__MAX;
 }
 
-int
-valid_role(const char *s)
-{
-	return role_parse(s) != ROLE__MAX;
-}
-
 const char *
 status_name(enum ustatus s)
 {

@@ -48,6 +48,5 @@ const char		*role_name(enum role);
 enum role		 role_parse(const char *);	/* ROLE__MAX if unknown */
 const char		*status_name(enum ustatus);
 enum ustatus		 status_parse(const char *);	/* USTATUS__MAX if unknown */
-int			 valid_role(const char *);
 
 #endif /* USHER_USER_H */
