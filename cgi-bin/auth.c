@@ -1,6 +1,8 @@
 /* auth.c -- /v1/auth: register, login, guest, refresh, logout */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -10,7 +12,9 @@
 #include "http.h"
 #include "sess.h"
 #include "throttle.h"
+#include "tmpl.h"
 #include "valid.h"
+#include "xmalloc.h"
 
 static int
 valid_login(const char *s)
@@ -51,6 +55,21 @@ static const struct jfield refresh_fields[] = {
 
 static const struct jfield logout_fields[] = {
 	{ "scope", JT_STRING, 0, 16, valid_scope, "invalid_scope", 0, 0 },
+};
+
+static const struct jfield token_fields[] = {
+	{ "token", JT_STRING, JF_REQUIRED, LIM_MAIL_TOKEN, NULL, NULL, 0, 0 },
+};
+
+static const struct jfield reset_fields[] = {
+	{ "token", JT_STRING, JF_REQUIRED, LIM_MAIL_TOKEN, NULL, NULL, 0, 0 },
+	{ "password", JT_STRING, JF_REQUIRED, 0, valid_password_text,
+	    "weak_password", 0, 0 },
+};
+
+static const struct jfield email_fields[] = {
+	{ "email", JT_STRING, JF_REQUIRED, LIM_EMAIL, valid_email,
+	    "invalid_email", 0, 0 },
 };
 
 #define NF(f)	(sizeof(f) / sizeof((f)[0]))
@@ -187,6 +206,248 @@ post_logout(struct req *r)
 	resp_empty(r, 204);
 }
 
+/* ------------------------------------------------------- mail flows */
+
+/* The same answer whether or not the address has an account. */
+static void
+post_mail_request(struct req *r, enum mail_kind kind)
+{
+	struct client		 cl;
+	struct json_object	*o;
+	enum usher_err		 rc;
+	unsigned		 retry = 0;
+
+	if (!req_fields(r, email_fields, NF(email_fields)))
+		return;
+	cl.ip = r->client_ip;
+	cl.user_agent = NULL;
+	rc = acct_mail_request(kind, json_str(r->json, "email"), &cl, &retry);
+	if (rc != USHER_OK) {
+		resp_fail(r, rc, retry, NULL);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("accepted"));
+	resp_json(r, 202, o);
+}
+
+static void
+post_resend(struct req *r)
+{
+	post_mail_request(r, MAIL_VERIFY_EMAIL);
+}
+
+static void
+post_forgot(struct req *r)
+{
+	post_mail_request(r, MAIL_PASSWORD_RESET);
+}
+
+static void
+post_remind(struct req *r)
+{
+	post_mail_request(r, MAIL_USERNAME_REMINDER);
+}
+
+static void
+post_verify(struct req *r)
+{
+	struct json_object	*o;
+	struct user		*u;
+	enum usher_err		 rc;
+
+	if (!req_fields(r, token_fields, NF(token_fields)))
+		return;
+	if ((rc = acct_verify_email(json_str(r->json, "token"), &u)) !=
+	    USHER_OK) {
+		resp_error(r, rc, NULL);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "user", user_json(u));
+	user_free(u);
+	resp_json(r, 200, o);
+}
+
+static void
+post_reset(struct req *r)
+{
+	const char	*pw;
+	enum usher_err	 rc;
+
+	if (!req_fields(r, reset_fields, NF(reset_fields)))
+		return;
+	pw = json_str(r->json, "password");
+	rc = acct_reset_password(json_str(r->json, "token"), pw, strlen(pw));
+	if (rc != USHER_OK) {
+		resp_fail(r, rc, 0, "password");
+		return;
+	}
+	resp_empty(r, 204);
+}
+
+/* --------------------------------------------------------- pages */
+
+/* The page's language: the account's, else the browser's. */
+static enum tmpl_locale
+page_locale(struct req *r, const struct user *u)
+{
+	if (u != NULL)
+		return tmpl_locale_parse(u->locale);
+	return tmpl_locale_accept(req_header(r, "Accept-Language"));
+}
+
+/* A server-rendered page; forms may post back to public_url only. */
+static void
+answer_page(struct req *r, int status, const char *name,
+    enum tmpl_locale loc, struct tmpl_vars *tv)
+{
+	char	*html, *csp;
+
+	tv->v[TV_SITE_NAME] = cfg.site_name;
+	if (tmpl_page(name, loc, tv, &html) != USHER_OK) {
+		resp_error(r, USHER_ERR_INTERNAL, NULL);
+		return;
+	}
+	csp = xasprintf("default-src 'none'; style-src 'unsafe-inline'; "
+	    "form-action 'self' %s; frame-ancestors 'none'; base-uri 'none'",
+	    cfg.public_url);
+	resp_header(r, "Content-Security-Policy", csp);
+	resp_header(r, "Cache-Control", "no-store");
+	resp_raw(r, status, "text/html; charset=utf-8", html, strlen(html));
+	free(csp);
+	free(html);
+}
+
+/* With a frontend configured, pages are its business: 303 there. */
+static int
+to_frontend(struct req *r, const char *path, const char *token)
+{
+	char	*link;
+
+	if (cfg.frontend_url == NULL)
+		return 0;
+	link = tmpl_link(cfg.frontend_url, path, token ? token : "");
+	resp_header(r, "Location", link);
+	resp_empty(r, 303);
+	free(link);
+	return 1;
+}
+
+static void
+get_verify(struct req *r)
+{
+	struct tmpl_vars	 tv;
+	struct user		*u = NULL;
+	const char		*token = req_query(r, "token");
+	enum usher_err		 rc;
+
+	if (to_frontend(r, "/verify-email", token))
+		return;
+	memset(&tv, 0, sizeof(tv));
+	rc = token ? acct_verify_email(token, &u) : USHER_ERR_LINK_INVALID;
+	if (rc == USHER_OK) {
+		tv.v[TV_USER_NAME] = u->display_name ? u->display_name : u->email;
+		answer_page(r, 200, "verify_ok", page_locale(r, u), &tv);
+	} else if (rc == USHER_ERR_UNAVAILABLE || rc == USHER_ERR_INTERNAL)
+		resp_error(r, rc, NULL);
+	else
+		answer_page(r, 400, "verify_failed", page_locale(r, NULL), &tv);
+	user_free(u);
+}
+
+/* The reset form for `token` (valid, for account u). */
+static void
+reset_form(struct req *r, int status, const char *name, const char *token,
+    const struct user *u)
+{
+	struct tmpl_vars	 tv;
+	char			*action, min[16];
+
+	memset(&tv, 0, sizeof(tv));
+	action = xasprintf("%s/v1/auth/password/reset-form", cfg.public_url);
+	snprintf(min, sizeof(min), "%u", cfg.password_min);
+	tv.v[TV_ACTION] = action;
+	tv.v[TV_TOKEN] = token;
+	tv.v[TV_MIN_LENGTH] = min;
+	tv.v[TV_USER_NAME] = u->display_name ? u->display_name : u->email;
+	answer_page(r, status, name, page_locale(r, u), &tv);
+	free(action);
+}
+
+static void
+reset_failed(struct req *r, enum usher_err rc)
+{
+	struct tmpl_vars	tv;
+
+	if (rc == USHER_ERR_UNAVAILABLE || rc == USHER_ERR_INTERNAL) {
+		resp_error(r, rc, NULL);
+		return;
+	}
+	memset(&tv, 0, sizeof(tv));
+	answer_page(r, 400, "reset_failed", page_locale(r, NULL), &tv);
+}
+
+static void
+get_reset(struct req *r)
+{
+	struct user	*u = NULL;
+	const char	*token = req_query(r, "token");
+	enum usher_err	 rc;
+
+	if (to_frontend(r, "/reset-password", token))
+		return;
+	rc = token ? acct_reset_check(token, &u) : USHER_ERR_LINK_INVALID;
+	if (rc == USHER_OK)
+		reset_form(r, 200, "reset_form", token, u);
+	else
+		reset_failed(r, rc);
+	user_free(u);
+}
+
+/* The page's form: application/x-www-form-urlencoded token, password. */
+static void
+post_reset_form(struct req *r)
+{
+	struct tmpl_vars	 tv;
+	struct user		*u = NULL;
+	const char		*token = req_form(r, "token");
+	const char		*pw = req_form(r, "password");
+	enum usher_err		 rc;
+
+	if (token == NULL || strlen(token) > LIM_MAIL_TOKEN) {
+		reset_failed(r, USHER_ERR_LINK_INVALID);
+		return;
+	}
+	if ((rc = acct_reset_check(token, &u)) != USHER_OK) {
+		reset_failed(r, rc);
+		return;
+	}
+	if (pw == NULL || !valid_password_text(pw))
+		rc = USHER_ERR_WEAK_PASSWORD;
+	else
+		rc = acct_reset_password(token, pw, strlen(pw));
+	memset(&tv, 0, sizeof(tv));
+	if (rc == USHER_OK)
+		answer_page(r, 200, "reset_done", page_locale(r, u), &tv);
+	else if (rc == USHER_ERR_WEAK_PASSWORD)
+		reset_form(r, 400, "reset_retry", token, u);
+	else
+		reset_failed(r, rc);
+	user_free(u);
+}
+
+/* Password hashing for the programs' work, templates for the pages. */
+static enum usher_err
+auth_init(void)
+{
+	enum usher_err	rc;
+
+	if ((rc = acct_init()) != USHER_OK)
+		return rc;
+	return tmpl_load(cfg.templates_dir);
+}
+
 static const struct route routes[] = {
 	{ HTTP_POST, "/v1/auth/register", post_register,
 	    ROUTE_JSON | ROUTE_TOKENS },
@@ -197,10 +458,18 @@ static const struct route routes[] = {
 	    ROUTE_JSON | ROUTE_TOKENS },
 	{ HTTP_POST, "/v1/auth/logout", post_logout,
 	    ROUTE_JSON_OPT | ROUTE_AUTH },
+	{ HTTP_POST, "/v1/auth/verify-email", post_verify, ROUTE_JSON },
+	{ HTTP_GET, "/v1/auth/verify-email", get_verify, 0 },
+	{ HTTP_POST, "/v1/auth/verify-email/resend", post_resend, ROUTE_JSON },
+	{ HTTP_POST, "/v1/auth/password/forgot", post_forgot, ROUTE_JSON },
+	{ HTTP_POST, "/v1/auth/password/reset", post_reset, ROUTE_JSON },
+	{ HTTP_GET, "/v1/auth/password/reset", get_reset, 0 },
+	{ HTTP_POST, "/v1/auth/password/reset-form", post_reset_form, 0 },
+	{ HTTP_POST, "/v1/auth/username/remind", post_remind, ROUTE_JSON },
 };
 
 int
 main(int argc, char *argv[])
 {
-	return http_main(argc, argv, routes, NF(routes), acct_init);
+	return http_main(argc, argv, routes, NF(routes), auth_init);
 }

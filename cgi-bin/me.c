@@ -37,6 +37,12 @@ static const struct jfield password_fields[] = {
 	    "weak_password", 0, 0 },
 };
 
+static const struct jfield email_fields[] = {
+	{ "new_email", JT_STRING, JF_REQUIRED, LIM_EMAIL, valid_email,
+	    "invalid_email", 0, 0 },
+	{ "password", JT_STRING, JF_REQUIRED, LIM_PASSWORD, NULL, NULL, 0, 0 },
+};
+
 static void
 get_me(struct req *r)
 {
@@ -118,6 +124,31 @@ put_password(struct req *r)
 }
 
 static void
+post_email(struct req *r)
+{
+	struct client		 cl;
+	struct json_object	*o;
+	const char		*email, *pw;
+	enum usher_err		 rc;
+	unsigned		 retry = 0;
+
+	if (!req_fields(r, email_fields, NF(email_fields)))
+		return;
+	email = json_str(r->json, "new_email");
+	pw = json_str(r->json, "password");
+	cl.ip = r->client_ip;
+	cl.user_agent = req_header(r, "User-Agent");
+	rc = acct_change_email(r->auth.user, email, pw, strlen(pw), &cl, &retry);
+	if (rc != USHER_OK) {
+		resp_fail(r, rc, retry, NULL);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("accepted"));
+	resp_json(r, 202, o);
+}
+
+static void
 get_sessions(struct req *r)
 {
 	struct json_object	*items, *o;
@@ -152,6 +183,7 @@ static const struct route routes[] = {
 	{ HTTP_PATCH, "/v1/me", patch_me, ROUTE_AUTH | ROUTE_JSON },
 	{ HTTP_POST, "/v1/me/upgrade", post_upgrade, ROUTE_AUTH | ROUTE_JSON },
 	{ HTTP_PUT, "/v1/me/password", put_password, ROUTE_AUTH | ROUTE_JSON },
+	{ HTTP_POST, "/v1/me/email", post_email, ROUTE_AUTH | ROUTE_JSON },
 	{ HTTP_GET, "/v1/me/sessions", get_sessions, ROUTE_AUTH },
 	{ HTTP_DELETE, "/v1/me/sessions/{}", delete_session, ROUTE_AUTH },
 };

@@ -8,10 +8,13 @@
 #include <json-c/json.h>
 
 #include "acct.h"
+#include "acct_int.h"
+#include "atok.h"
 #include "cfg.h"
 #include "db.h"
 #include "json.h"
 #include "log.h"
+#include "mail.h"
 #include "pw.h"
 #include "throttle.h"
 #include "valid.h"
@@ -97,8 +100,8 @@ one_user(enum astmt st, const char *const *p, struct user **u)
 }
 
 /* Unique violations to the contract's conflicts. */
-static enum usher_err
-conflict(enum usher_err rc)
+enum usher_err
+acct_conflict(enum usher_err rc)
 {
 	if (rc != USHER_ERR_CONFLICT)
 		return rc;
@@ -107,8 +110,8 @@ conflict(enum usher_err rc)
 	return USHER_ERR_EMAIL_TAKEN;
 }
 
-static enum usher_err
-hash_new(const char *pw, size_t len, char out[LIM_SCRYPT_HASH])
+enum usher_err
+acct_hash_new(const char *pw, size_t len, char out[LIM_SCRYPT_HASH])
 {
 	enum usher_err	rc;
 
@@ -132,7 +135,7 @@ acct_register(const struct newacct *n, const struct client *cl,
 	    (rc = throttle_hit(RATE_REGISTER_IP, cl->ip, retry)) != USHER_OK)
 		return rc;
 	if (n->password != NULL) {
-		if ((rc = hash_new(n->password, n->passlen, hash)) != USHER_OK)
+		if ((rc = acct_hash_new(n->password, n->passlen, hash)) != USHER_OK)
 			return rc;
 	}
 	p[0] = n->email;
@@ -144,7 +147,11 @@ acct_register(const struct newacct *n, const struct client *cl,
 	p[6] = n->verified ? "true" : "false";
 	if ((rc = db_begin()) != USHER_OK)
 		goto out;
-	if ((rc = conflict(one_user(A_INSERT, p, u))) != USHER_OK)
+	if ((rc = acct_conflict(one_user(A_INSERT, p, u))) != USHER_OK)
+		goto out;
+	if (!n->verified && n->email != NULL &&
+	    (rc = mail_enqueue(MAIL_VERIFY_EMAIL, (*u)->email, (*u)->id,
+	    NULL)) != USHER_OK)
 		goto out;
 	if (pair != NULL &&
 	    (rc = sess_create(*u, cl->user_agent, cl->ip, pair)) != USHER_OK)
@@ -188,8 +195,8 @@ rehash(const struct user *u, const char *pw, size_t len)
 }
 
 /* Password check with equal cost whether or not the user exists. */
-static enum usher_err
-check_password(const struct user *u, const char *pw, size_t len, int *re)
+enum usher_err
+acct_check_password(const struct user *u, const char *pw, size_t len, int *re)
 {
 	*re = 0;
 	if (u == NULL || u->password_hash == NULL ||
@@ -234,7 +241,7 @@ acct_login(const char *login, const char *pw, size_t len,
 	key = *u != NULL ? (*u)->id : login;
 	if ((rc = login_limits(key, cl, retry)) != USHER_OK)
 		goto fail;
-	if ((rc = check_password(*u, pw, len, &re)) != USHER_OK) {
+	if ((rc = acct_check_password(*u, pw, len, &re)) != USHER_OK) {
 		(void)throttle_login_failed(key, cl->ip);
 		goto fail;
 	}
@@ -294,13 +301,22 @@ acct_upgrade(const struct user *g, const struct newacct *n,
 		return USHER_ERR_ALREADY_UPGRADED;
 	if ((rc = throttle_hit(RATE_REGISTER_IP, cl->ip, retry)) != USHER_OK)
 		return rc;
-	if ((rc = hash_new(n->password, n->passlen, hash)) != USHER_OK)
+	if ((rc = acct_hash_new(n->password, n->passlen, hash)) != USHER_OK)
 		return rc;
 	p[0] = g->id;
 	p[1] = n->email;
 	p[2] = hash;
 	p[3] = n->username;
-	rc = conflict(one_user(A_UPGRADE, p, u));
+	if ((rc = db_begin()) == USHER_OK &&
+	    (rc = acct_conflict(one_user(A_UPGRADE, p, u))) == USHER_OK &&
+	    (rc = mail_enqueue(MAIL_VERIFY_EMAIL, (*u)->email, (*u)->id,
+	    NULL)) == USHER_OK)
+		rc = db_commit();
+	if (rc != USHER_OK) {
+		db_rollback();
+		user_free(*u);
+		*u = NULL;
+	}
 	explicit_bzero(hash, sizeof(hash));
 	/* a concurrent upgrade of the same guest won the race */
 	return rc == USHER_ERR_NOT_FOUND ? USHER_ERR_ALREADY_UPGRADED : rc;
@@ -322,7 +338,7 @@ acct_update(const char *uid, struct json_object *patch, struct user **u)
 	if (json_object_object_get_ex(patch, "profile", &prof) && prof != NULL)
 		p[5] = json_object_to_json_string_ext(prof,
 		    JSON_C_TO_STRING_PLAIN);
-	rc = conflict(one_user(A_UPDATE, p, u));
+	rc = acct_conflict(one_user(A_UPDATE, p, u));
 	return rc;
 }
 
@@ -341,17 +357,20 @@ acct_change_password(const struct user *u, const char *keep,
 	/* a stolen access token must not become a password oracle */
 	if ((rc = throttle_login_check(u->id, cl->ip, retry)) != USHER_OK)
 		return rc;
-	if ((rc = check_password(u, cur, curlen, &re)) != USHER_OK) {
+	if ((rc = acct_check_password(u, cur, curlen, &re)) != USHER_OK) {
 		(void)throttle_login_failed(u->id, cl->ip);
 		return rc;
 	}
-	if ((rc = hash_new(newpw, newlen, hash)) != USHER_OK)
+	if ((rc = acct_hash_new(newpw, newlen, hash)) != USHER_OK)
 		return rc;
 	p[0] = u->id;
 	p[1] = hash;
 	if ((rc = db_begin()) == USHER_OK &&
 	    (rc = db_exec(&astmts[A_PASSWORD], p, NULL)) == USHER_OK &&
-	    (rc = sess_revoke_all(u->id, keep, "password")) == USHER_OK)
+	    (rc = sess_revoke_all(u->id, keep, "password")) == USHER_OK &&
+	    (rc = atok_kill(u->id, ATOK_PASSWORD_RESET)) == USHER_OK &&
+	    (rc = mail_enqueue(MAIL_PASSWORD_CHANGED, u->email, u->id,
+	    NULL)) == USHER_OK)
 		rc = db_commit();
 	if (rc != USHER_OK)
 		db_rollback();

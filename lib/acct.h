@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "mail.h"
 #include "sess.h"
 #include "user.h"
 
@@ -61,6 +62,33 @@ enum usher_err	acct_update(const char *uid, struct json_object *patch,
 enum usher_err	acct_change_password(const struct user *, const char *keep,
 		    const char *current, size_t curlen, const char *newpw,
 		    size_t newlen, const struct client *, unsigned *retry);
+
+/*
+ * The flows that mail (acct_mail.c). Requests by address (forgot, resend,
+ * remind) queue a message whether or not the address has an account, so
+ * the answer and its cost are the same either way; the worker finds the
+ * account. USHER_ERR_RATE_LIMITED per client address, USHER_ERR_MAIL_DISABLED.
+ */
+enum usher_err	acct_mail_request(enum mail_kind, const char *email,
+		    const struct client *, unsigned *retry);
+/* Use a verification or email-change token; *u the updated user. */
+enum usher_err	acct_verify_email(const char *token, struct user **u);
+/* The account a reset token is for, without using it (the reset page). */
+enum usher_err	acct_reset_check(const char *token, struct user **u);
+/*
+ * Use a reset token: new password (policy checked first: a weak one keeps
+ * the token), every session revoked, other reset tokens killed, notice
+ * queued, the address counted as verified (the link reached it).
+ */
+enum usher_err	acct_reset_password(const char *token, const char *pw,
+		    size_t len);
+/*
+ * Ask to move u's email to `email` (password required): confirmation to
+ * the new address, notice to the old. USHER_ERR_EMAIL_TAKEN.
+ */
+enum usher_err	acct_change_email(const struct user *u, const char *email,
+		    const char *pw, size_t len, const struct client *,
+		    unsigned *retry);
 
 /* Administration (usherctl; the admin API later). */
 enum usher_err	acct_lookup(const char *id_or_email, struct user **u);

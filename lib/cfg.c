@@ -65,10 +65,34 @@ static const struct ckey keys[] = {
 	R("rate_guest_ip", RATE_GUEST_IP),
 	R("rate_refresh_ip", RATE_REFRESH_IP),
 	R("rate_refresh_session", RATE_REFRESH_SESSION),
+	R("rate_mail_ip", RATE_MAIL_IP),
 	U("login_backoff_after", backoff_after, 1, 100),
 	U("login_backoff_max", backoff_max, 1, 900),
 	{ "log_level", CK_LEVEL, O(log_level), 0, 0, 0, 0, 0, 0 },
 	S("docs_dir", docs_dir),
+	B("mail_enabled", mail_enabled),
+	S("mail_transport", mail_transport),
+	S("mail_spool", mail_spool),
+	S("mail_from", mail_from),
+	S("mail_reply_to", mail_reply_to),
+	S("smtp_url", smtp_url),
+	S("smtp_user", smtp_user),
+	S("smtp_password", smtp_password),
+	S("smtp_ca_file", smtp_ca_file),
+	S("smtp_helo", smtp_helo),
+	U("smtp_timeout", smtp_timeout, 1, 600),
+	U("mail_retry_base", mail_retry_base, 1, 86400),
+	U("mail_max_attempts", mail_max_attempts, 1, 100),
+	U("mail_poll_interval", mail_poll, 1, 3600),
+	U("mail_batch", mail_batch, 1, LIM_MAIL_BATCH),
+	U("mail_hourly_cap", mail_hourly_cap, 0, 1000),
+	S("site_name", site_name),
+	S("frontend_url", frontend_url),
+	S("templates_dir", templates_dir),
+	U("verify_ttl", verify_ttl, LIM_LINK_TTL_MIN, LIM_LINK_TTL_MAX),
+	U("reset_ttl", reset_ttl, LIM_LINK_TTL_MIN, LIM_RESET_TTL_MAX),
+	U("email_change_ttl", email_change_ttl, LIM_LINK_TTL_MIN,
+	    LIM_LINK_TTL_MAX),
 };
 
 static void
@@ -107,6 +131,22 @@ cfg_defaults(struct cfg *c)
 	c->backoff_max = 900;
 	c->log_level = LOG_LVL_INFO;
 	setstr(&c->docs_dir, PKGDATADIR);
+	c->rate[RATE_MAIL_IP] = (struct rate){ 20, 3600 };
+	c->mail_enabled = 1;
+	setstr(&c->mail_transport, "file");
+	setstr(&c->mail_spool, LOCALSTATEDIR "/spool/usher-mail");
+	setstr(&c->mail_from, "usher <no-reply@localhost>");
+	c->smtp_timeout = 30;
+	c->mail_retry_base = 60;
+	c->mail_max_attempts = 10;
+	c->mail_poll = 30;
+	c->mail_batch = 32;
+	c->mail_hourly_cap = 5;
+	setstr(&c->site_name, "usher");
+	setstr(&c->templates_dir, PKGDATADIR "/templates");
+	c->verify_ttl = 24 * 3600;
+	c->reset_ttl = 30 * 60;
+	c->email_change_ttl = 24 * 3600;
 }
 
 static enum usher_err
@@ -363,6 +403,51 @@ load_env(struct cfg *c, char *const *envp, char *err, size_t errsz)
 	return USHER_OK;
 }
 
+static int
+is_http_url(const char *s)
+{
+	size_t	len;
+
+	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
+		return 0;
+	len = strlen(s);
+	/* links append "/v1/..." */
+	return len > 8 && s[len - 1] != '/' && strpbrk(s, " \"<>?#") == NULL;
+}
+
+/* The mail settings: a transport we have, a usable sender. */
+static enum usher_err
+check_mail(const struct cfg *c, char *err, size_t errsz)
+{
+	if (strcmp(c->mail_transport, "file") != 0 &&
+	    strcmp(c->mail_transport, "smtp") != 0) {
+		snprintf(err, errsz, "mail_transport must be file or smtp");
+		return USHER_ERR_CONFIG;
+	}
+	if (strcmp(c->mail_transport, "smtp") == 0 && (c->smtp_url == NULL ||
+	    (strncmp(c->smtp_url, "smtp://", 7) != 0 &&
+	    strncmp(c->smtp_url, "smtps://", 8) != 0))) {
+		snprintf(err, errsz, "mail_transport smtp needs an smtp_url "
+		    "(smtp:// with STARTTLS, or smtps://)");
+		return USHER_ERR_CONFIG;
+	}
+	if (strchr(c->mail_from, '@') == NULL ||
+	    (c->mail_reply_to != NULL && strchr(c->mail_reply_to, '@') == NULL)) {
+		snprintf(err, errsz, "mail_from and mail_reply_to need an address");
+		return USHER_ERR_CONFIG;
+	}
+	if (c->frontend_url != NULL && !is_http_url(c->frontend_url)) {
+		snprintf(err, errsz, "frontend_url must be an http(s) URL "
+		    "without a trailing slash, query or fragment");
+		return USHER_ERR_CONFIG;
+	}
+	if (*c->site_name == '\0' || strlen(c->site_name) > 100) {
+		snprintf(err, errsz, "site_name must have 1 to 100 bytes");
+		return USHER_ERR_CONFIG;
+	}
+	return USHER_OK;
+}
+
 enum usher_err
 cfg_check(const struct cfg *c, char *err, size_t errsz)
 {
@@ -393,12 +478,12 @@ cfg_check(const struct cfg *c, char *err, size_t errsz)
 		snprintf(err, errsz, "issuer and audience may not be empty");
 		return USHER_ERR_CONFIG;
 	}
-	if (strncmp(c->public_url, "https://", 8) != 0 &&
-	    strncmp(c->public_url, "http://", 7) != 0) {
-		snprintf(err, errsz, "public_url must be an http(s) URL");
+	if (!is_http_url(c->public_url)) {
+		snprintf(err, errsz, "public_url must be an http(s) URL "
+		    "without a trailing slash, query or fragment");
 		return USHER_ERR_CONFIG;
 	}
-	return USHER_OK;
+	return check_mail(c, err, errsz);
 }
 
 enum usher_err
@@ -443,6 +528,21 @@ cfg_free(struct cfg *c)
 	}
 	free(c->common_passwords);
 	free(c->docs_dir);
+	free(c->mail_transport);
+	free(c->mail_spool);
+	free(c->mail_from);
+	free(c->mail_reply_to);
+	free(c->smtp_url);
+	free(c->smtp_user);
+	if (c->smtp_password != NULL) {
+		explicit_bzero(c->smtp_password, strlen(c->smtp_password));
+		free(c->smtp_password);
+	}
+	free(c->smtp_ca_file);
+	free(c->smtp_helo);
+	free(c->site_name);
+	free(c->frontend_url);
+	free(c->templates_dir);
 	for (i = 0; i < c->ntrusted_proxies; i++)
 		free(c->trusted_proxies[i]);
 	for (i = 0; i < c->ncors_origins; i++)

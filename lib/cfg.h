@@ -19,6 +19,7 @@ enum rate_kind {
 	RATE_GUEST_IP,		/* guest accounts per address */
 	RATE_REFRESH_IP,	/* refreshes per address */
 	RATE_REFRESH_SESSION,	/* refreshes per session */
+	RATE_MAIL_IP,		/* forgot, resend and remind per address */
 	RATE__MAX
 };
 
@@ -54,6 +55,30 @@ struct cfg {
 	unsigned	 backoff_max;	/* seconds; at most 900 */
 	enum log_level	 log_level;
 	char		*docs_dir;	/* openapi.json and the docs page */
+
+	/* mail */
+	int		 mail_enabled;	/* 0: nothing is queued (no mail flows) */
+	char		*mail_transport; /* "file" or "smtp" */
+	char		*mail_spool;	/* file transport's folder */
+	char		*mail_from;	/* "Name <addr>" or "addr" */
+	char		*mail_reply_to;	/* may be NULL */
+	char		*smtp_url;	/* smtp://host:587 (STARTTLS) or smtps:// */
+	char		*smtp_user;	/* may be NULL: no AUTH */
+	char		*smtp_password;	/* may be NULL */
+	char		*smtp_ca_file;	/* may be NULL: the system's CAs */
+	char		*smtp_helo;	/* may be NULL */
+	unsigned	 smtp_timeout;	/* seconds per message */
+	unsigned	 mail_retry_base; /* seconds before the first retry */
+	unsigned	 mail_max_attempts; /* then the message fails */
+	unsigned	 mail_poll;	/* worker's poll interval, seconds */
+	unsigned	 mail_batch;	/* messages per worker transaction */
+	unsigned	 mail_hourly_cap; /* per recipient and kind; 0: none */
+	char		*site_name;	/* {{site_name}} in mails and pages */
+	char		*frontend_url;	/* links go there when set */
+	char		*templates_dir;
+	unsigned	 verify_ttl;	/* seconds a verification link works */
+	unsigned	 reset_ttl;	/* seconds a reset link works */
+	unsigned	 email_change_ttl; /* seconds an email change link works */
 };
 
 /* The process-wide configuration, valid after cfg_load(). */

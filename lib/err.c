@@ -30,6 +30,9 @@ static const char *const err_text[USHER_ERR__MAX] = {
 	[USHER_ERR_CONFIG] = "unsafe or malformed configuration",
 	[USHER_ERR_BAD_TOKEN] = "invalid token",
 	[USHER_ERR_ALREADY_UPGRADED] = "account is not a guest",
+	[USHER_ERR_LINK_INVALID] = "invalid, used or killed link token",
+	[USHER_ERR_LINK_EXPIRED] = "expired link token",
+	[USHER_ERR_MAIL_DISABLED] = "mail is disabled",
 };
 
 const char *

@@ -27,6 +27,9 @@ enum usher_err {
 	USHER_ERR_CONFIG,		/* unsafe or malformed configuration */
 	USHER_ERR_BAD_TOKEN,		/* a JWT failed verification */
 	USHER_ERR_ALREADY_UPGRADED,	/* 409: upgrade of a non-guest */
+	USHER_ERR_LINK_INVALID,		/* 400 invalid_token: mailed token */
+	USHER_ERR_LINK_EXPIRED,		/* 400 token_expired */
+	USHER_ERR_MAIL_DISABLED,	/* 503: mail_enabled is off */
 	USHER_ERR__MAX
 };
 

@@ -72,6 +72,8 @@ int		 http_main(int argc, char *argv[], const struct route *routes,
 const char	*req_header(struct req *, const char *name); /* "User-Agent" */
 const char	*req_query(struct req *, const char *key);   /* decoded, or NULL */
 const char	*req_cookie(struct req *, const char *name);
+/* A field of an application/x-www-form-urlencoded body, or NULL. */
+const char	*req_form(struct req *, const char *name);
 
 /* Responses: exactly one per request. `obj` is consumed (json_object_put). */
 void		 resp_header(struct req *, const char *name, const char *value);

@@ -44,6 +44,19 @@
 #define LIM_KEY_RELOAD		30		/* seconds between key set reloads */
 #define LIM_VERIFY_CACHE	256		/* verified access tokens remembered */
 
+/* Mail. */
+#define LIM_MAIL_TOKEN_BYTES	32		/* 256 random bits in a mailed link */
+#define LIM_MAIL_TOKEN		64		/* encoded mailed token we accept */
+#define LIM_LINK_TTL_MIN	300		/* seconds a mailed link works, at least */
+#define LIM_LINK_TTL_MAX	(30 * 86400)
+#define LIM_RESET_TTL_MAX	86400		/* reset links: at most a day */
+#define LIM_MAIL_BATCH		500		/* messages per worker transaction */
+#define LIM_MAIL_BACKOFF_MAX	(6 * 3600)	/* longest wait between retries */
+#define LIM_MAIL_ERROR		500		/* bytes of a stored delivery error */
+#define LIM_NOTICE_TITLE	200		/* notification title, characters */
+#define LIM_NOTICE_BODY		4000		/* notification body, characters */
+#define LIM_FORM_FIELDS		8		/* fields of a form body we read */
+
 /* Lists. */
 #define LIM_LIST_DEFAULT	20
 #define LIM_LIST_MAX		100

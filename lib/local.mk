@@ -16,6 +16,11 @@ lib_libusher_a_SOURCES = \
 	lib/throttle.h lib/throttle.c \
 	lib/user.h lib/user.c \
 	lib/sess.h lib/sess.c \
-	lib/acct.h lib/acct.c \
+	lib/acct.h lib/acct.c lib/acct_int.h lib/acct_mail.c \
+	lib/atok.h lib/atok.c \
+	lib/tmpl.h lib/tmpl.c \
+	lib/mime.h lib/mime.c \
+	lib/mailtx.h lib/mailtx.c \
+	lib/mail.h lib/mail.c \
 	lib/auth.h lib/auth.c \
 	lib/migrate.h lib/migrate.c

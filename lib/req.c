@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -107,10 +108,11 @@ url_decode(const char *s, size_t len)
 	return out;
 }
 
-const char *
-req_query(struct req *r, const char *key)
+/* The decoded value of `key` in "k=v&k=v" text, or NULL. */
+static const char *
+pairs_find(struct req *r, const char *p, const char *key)
 {
-	const char	*p = r->query, *amp, *eq;
+	const char	*amp, *eq;
 	size_t		 klen = strlen(key);
 	char		*v;
 
@@ -126,6 +128,25 @@ req_query(struct req *r, const char *key)
 		p = amp ? amp + 1 : NULL;
 	}
 	return NULL;
+}
+
+const char *
+req_query(struct req *r, const char *key)
+{
+	return pairs_find(r, r->query, key);
+}
+
+const char *
+req_form(struct req *r, const char *key)
+{
+	const char	*ct = req_header(r, "Content-Type");
+	size_t		 n = strlen("application/x-www-form-urlencoded");
+
+	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded",
+	    n) != 0 || (ct[n] != '\0' && ct[n] != ';') || r->body == NULL ||
+	    strlen(r->body) != r->bodylen)
+		return NULL;
+	return pairs_find(r, r->body, key);
 }
 
 /* RFC 6265 cookie-string: name=value pairs separated by "; ". */

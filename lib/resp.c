@@ -40,6 +40,9 @@ static const struct {
 	[USHER_ERR_CONFIG] = { 500, "internal_error", "Internal Server Error" },
 	[USHER_ERR_BAD_TOKEN] = { 401, "unauthorized", "Unauthorized" },
 	[USHER_ERR_ALREADY_UPGRADED] = { 409, "already_upgraded", "Conflict" },
+	[USHER_ERR_LINK_INVALID] = { 400, "invalid_token", "Bad Request" },
+	[USHER_ERR_LINK_EXPIRED] = { 400, "token_expired", "Bad Request" },
+	[USHER_ERR_MAIL_DISABLED] = { 503, "mail_disabled", "Service Unavailable" },
 };
 
 static int

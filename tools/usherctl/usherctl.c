@@ -14,9 +14,12 @@
 #include "json.h"
 #include "keys.h"
 #include "log.h"
+#include "mail.h"
+#include "mailtx.h"
 #include "migrate.h"
 #include "pw.h"
 #include "sess.h"
+#include "tmpl.h"
 #include "tok.h"
 #include "valid.h"
 
@@ -386,6 +389,119 @@ c_sessions_revoke(int argc, char **argv)
 	return status_of(sess_revoke_id(argv[0], "admin"));
 }
 
+static int
+c_mail_list(int argc, char **argv)
+{
+	struct json_object	*a, *o;
+	const char		*lim = opt(argc, argv, "--limit");
+	const char		*st = opt(argc, argv, "--status");
+	int64_t			 limit = 50;
+	enum usher_err		 rc;
+	size_t			 i;
+
+	if (lim != NULL && num_parse(lim, 1, 10000, &limit) != USHER_OK)
+		return EX_USAGE;
+	if ((rc = mail_list(st, (int)limit, &a)) != USHER_OK)
+		return status_of(rc);
+	if (json_out) {
+		print_json(a);
+		return EX_OK;
+	}
+	for (i = 0; i < json_object_array_length(a); i++) {
+		o = json_object_array_get_idx(a, i);
+		printf("%s\t%s\t%s\t%s\t%s\t%s\n", jstr(o, "created_at"),
+		    json_object_get_string(json_object_object_get(o, "id")),
+		    jstr(o, "kind"), jstr(o, "to"), jstr(o, "status"),
+		    jstr(o, "last_error"));
+	}
+	json_object_put(a);
+	return EX_OK;
+}
+
+static int
+c_mail_show(int argc, char **argv)
+{
+	struct json_object	*o;
+	enum usher_err		 rc;
+
+	if (argc < 1)
+		return EX_USAGE;
+	if ((rc = mail_show(argv[0], &o)) != USHER_OK)
+		return status_of(rc);
+	print_json(o);
+	return EX_OK;
+}
+
+static int
+c_mail_retry(int argc, char **argv)
+{
+	enum usher_err	rc;
+	int		n;
+
+	if (argc < 1)
+		return EX_USAGE;
+	rc = mail_retry(strcmp(argv[0], "--all-failed") == 0 ? NULL : argv[0],
+	    &n);
+	if (rc != USHER_OK)
+		return status_of(rc);
+	if (json_out)
+		printf("{\"requeued\":%d}\n", n);
+	else
+		printf("requeued %d message(s)\n", n);
+	return EX_OK;
+}
+
+static int
+c_mail_preview(int argc, char **argv)
+{
+	const char	*loc = opt(argc, argv, "--locale");
+	char		*msg;
+	enum mail_kind	 k;
+	enum usher_err	 rc;
+
+	if (argc < 1 || (k = mail_kind_parse(argv[0])) == MAIL__MAX)
+		return EX_USAGE;
+	if (loc != NULL && strcmp(loc, "en") != 0 && strcmp(loc, "uk") != 0 &&
+	    strcmp(loc, "ru") != 0)
+		return EX_USAGE;
+	if ((rc = tmpl_load(cfg.templates_dir)) != USHER_OK)
+		return status_of(rc);
+	rc = mail_preview(k, loc ? loc : "en", &msg);
+	tmpl_free();
+	if (rc != USHER_OK)
+		return status_of(rc);
+	fputs(msg, stdout);
+	free(msg);
+	return EX_OK;
+}
+
+static int
+c_mail_flush(int argc, char **argv)
+{
+	struct mail_stats	 st;
+	struct mailtx		*tx = NULL;
+	const char		*m = opt(argc, argv, "--max");
+	int64_t			 max = 0;
+	enum usher_err		 rc;
+
+	if (m != NULL && num_parse(m, 1, 1000000, &max) != USHER_OK)
+		return EX_USAGE;
+	if ((rc = tmpl_load(cfg.templates_dir)) == USHER_OK &&
+	    (rc = mail_open_transport(&tx)) == USHER_OK)
+		rc = mail_flush(tx, NULL, (unsigned)max, &st);
+	mailtx_close(tx);
+	tmpl_free();
+	if (rc != USHER_OK)
+		return status_of(rc);
+	if (json_out)
+		printf("{\"sent\":%u,\"retry\":%u,\"failed\":%u,\"skipped\":%u}\n",
+		    st.sent, st.retry, st.failed, st.skipped);
+	else
+		printf("sent %u, to retry %u, failed %u, skipped %u\n",
+		    st.sent, st.retry, st.failed, st.skipped);
+	return EX_OK;
+}
+
 static const struct cmd cmds[] = {
 	{ "migrate", NULL, c_migrate, "migrate [--dir DIR]" },
 	{ "keys", "generate", c_keys_generate, "keys generate [--alg ES256|RS256]" },
@@ -403,6 +519,13 @@ static const struct cmd cmds[] = {
 	{ "sessions", "list", c_sessions_list, "sessions list ID|EMAIL" },
 	{ "sessions", "revoke", c_sessions_revoke,
 	    "sessions revoke SESSION-ID | --user ID|EMAIL" },
+	{ "mail", "list", c_mail_list,
+	    "mail list [--status pending|sent|failed|skipped] [--limit N]" },
+	{ "mail", "show", c_mail_show, "mail show ID" },
+	{ "mail", "retry", c_mail_retry, "mail retry ID | --all-failed" },
+	{ "mail", "preview", c_mail_preview,
+	    "mail preview KIND [--locale en|uk|ru]" },
+	{ "mail", "flush", c_mail_flush, "mail flush [--max N]" },
 };
 
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
