@@ -75,7 +75,9 @@ struct smtptx {
 	const char	*body;		/* rest of the message being sent */
 	size_t		 left;
 	int		 fresh;		/* next message on a new connection */
-	enum phase	 phase;
+	enum phase	 phase;		/* of the command last sent */
+	int		 sasl;		/* AUTH exchange under way */
+	int		 quit;		/* QUIT sent */
 	char		 reply[REPLY_MAX];	/* last reply line, one line */
 	char		 err[CURL_ERROR_SIZE];
 };
@@ -401,33 +403,43 @@ is_cmd(const char *line, size_t len, const char *word)
 }
 
 /*
- * Follow the command sent. AUTH continuation lines are base64 of the
- * credentials: they are never copied, and while in AUTH only commands
- * with a space or a colon, which base64 has not, change the phase.
+ * Follow the command sent. Lines sent during an AUTH exchange are base64
+ * of the credentials: never looked at, never copied.
  */
 static void
 smtp_saw_cmd(struct smtptx *s, const char *line, size_t len)
 {
+	if (s->sasl)
+		return;
 	if (is_cmd(line, len, "EHLO ") || is_cmd(line, len, "HELO "))
 		s->phase = PH_HELLO;
-	else if (is_cmd(line, len, "AUTH "))
+	else if (is_cmd(line, len, "STARTTLS\r\n"))
+		s->phase = PH_STARTTLS;
+	else if (is_cmd(line, len, "AUTH ")) {
 		s->phase = PH_AUTH;
-	else if (is_cmd(line, len, "MAIL FROM:"))
+		s->sasl = 1;
+	} else if (is_cmd(line, len, "MAIL FROM:"))
 		s->phase = PH_MAIL;
 	else if (is_cmd(line, len, "RCPT TO:"))
 		s->phase = PH_RCPT;
-	else if (s->phase == PH_AUTH)
-		return;
-	else if (is_cmd(line, len, "STARTTLS\r\n"))
-		s->phase = PH_STARTTLS;
 	else if (is_cmd(line, len, "DATA\r\n"))
 		s->phase = PH_DATA;
+	else if (is_cmd(line, len, "QUIT\r\n"))
+		s->quit = 1;
 }
 
-/* Keep the reply line, which is the server's text, as one line. */
+/*
+ * Keep the reply line, the server's text, as one line. Not the reply to
+ * QUIT, which libcurl sends when it drops the connection after an error
+ * (and leaves out of CURLINFO_RESPONSE_CODE too). A 334 goes on with an
+ * AUTH exchange, any other reply ends it (RFC 4954 4).
+ */
 static void
 smtp_saw_reply(struct smtptx *s, const char *line, size_t len)
 {
+	if (s->quit)
+		return;
+	s->sasl = s->sasl && len >= 3 && memcmp(line, "334", 3) == 0;
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	if (len >= sizeof(s->reply))
@@ -654,9 +666,9 @@ smtp_classify(struct smtptx *s, CURLcode c, char *why, size_t whysz)
 	return MAILTX_TEMPORARY;
 }
 
-/* The envelope and the body of this message; CURLE_OK or the failure. */
+/* Deliver the message once: set the envelope and body, then perform. */
 static CURLcode
-smtp_set_msg(struct smtptx *s, const char *from, struct curl_slist *rcpt,
+smtp_attempt(struct smtptx *s, const char *from, struct curl_slist *rcpt,
     const char *msg, size_t len)
 {
 	CURLcode	 c;
@@ -665,6 +677,8 @@ smtp_set_msg(struct smtptx *s, const char *from, struct curl_slist *rcpt,
 	s->body = msg;
 	s->left = len;
 	s->phase = PH_CONNECT;
+	s->sasl = 0;
+	s->quit = 0;
 	s->reply[0] = '\0';
 	s->err[0] = '\0';
 	path = xasprintf("<%s>", from);
@@ -678,13 +692,49 @@ smtp_set_msg(struct smtptx *s, const char *from, struct curl_slist *rcpt,
 	if (c == CURLE_OK)
 		c = curl_easy_setopt(s->curl, CURLOPT_FRESH_CONNECT,
 		    (long)s->fresh);
+	if (c == CURLE_OK)
+		c = curl_easy_perform(s->curl);
 	return c;
 }
 
 /*
+ * 1 when a kept connection turned out dead: it was reused, the server
+ * answered nothing and the socket failed before DATA. libcurl 7.88 does
+ * not notice a TLS connection the server closed while idle (its liveness
+ * check sees the close_notify as data). No byte of the message reached
+ * the server, so sending again on a new connection cannot duplicate it.
+ */
+static int
+smtp_stale(struct smtptx *s, CURLcode c)
+{
+	long	conns = 1;
+
+	if (c != CURLE_SEND_ERROR && c != CURLE_RECV_ERROR &&
+	    c != CURLE_GOT_NOTHING)
+		return 0;
+	if (s->reply[0] != '\0' || s->phase >= PH_DATA)
+		return 0;
+	if (curl_easy_getinfo(s->curl, CURLINFO_NUM_CONNECTS, &conns) !=
+	    CURLE_OK)
+		return 0;
+	return conns == 0;
+}
+
+/* Say, for debugging, whether the message went on a kept connection. */
+static void
+smtp_log_sent(struct smtptx *s, const char *id)
+{
+	long	conns = -1;
+
+	curl_easy_getinfo(s->curl, CURLINFO_NUM_CONNECTS, &conns);
+	log_debug("message %s sent, %s connection", id,
+	    conns == 0 ? "reused" : "new");
+}
+
+/*
  * Send one message on the transport's connection, opening it when there
- * is none (or it failed last time: a fresh one then, though libcurl
- * already closes a connection after an error).
+ * is none, or when the last message failed (libcurl closes a connection
+ * after an error anyway), or once more when the kept one was dead.
  */
 static enum mailtx_result
 smtp_send(void *state, const char *id, const char *from, const char *to,
@@ -695,7 +745,6 @@ smtp_send(void *state, const char *id, const char *from, const char *to,
 	enum mailtx_result	 rc;
 	char			*path;
 	CURLcode		 c;
-	long			 conns = 0;
 
 	if (!valid_path(from, 1) || !valid_path(to, 0)) {
 		why_set(why, whysz, "envelope address with CR, LF, < or >");
@@ -708,16 +757,16 @@ smtp_send(void *state, const char *id, const char *from, const char *to,
 		why_set(why, whysz, "out of memory");
 		return MAILTX_TEMPORARY;
 	}
-	c = smtp_set_msg(s, from, rcpt, msg, len);
-	if (c == CURLE_OK)
-		c = curl_easy_perform(s->curl);
+	c = smtp_attempt(s, from, rcpt, msg, len);
+	if (c != CURLE_OK && smtp_stale(s, c)) {
+		log_debug("message %s: kept connection dead, reconnecting", id);
+		s->fresh = 1;
+		c = smtp_attempt(s, from, rcpt, msg, len);
+	}
 	rc = c == CURLE_OK ? MAILTX_SENT : smtp_classify(s, c, why, whysz);
 	s->fresh = rc != MAILTX_SENT;
-	if (rc == MAILTX_SENT &&
-	    curl_easy_getinfo(s->curl, CURLINFO_NUM_CONNECTS, &conns) ==
-	    CURLE_OK)
-		log_debug("message %s sent, %s connection", id,
-		    conns > 0 ? "new" : "reused");
+	if (rc == MAILTX_SENT)
+		smtp_log_sent(s, id);
 	/* The list is freed now: libcurl must not keep a dangling one. */
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, NULL);
 	curl_slist_free_all(rcpt);

@@ -1,6 +1,8 @@
 /* tmpl.c -- mail and page templates: parsed once at load, rendered escaped */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -295,16 +297,16 @@ var_lookup(const char *s, size_t len)
 	return TV__MAX;
 }
 
-/* Log a bad placeholder s[0, len), cut short on a character boundary. */
-static void
-log_bad_var(const char *path, const char *why, const char *s, size_t len)
+/* How much of a bad placeholder s[0, len) to log: whole characters. */
+static int
+shown_len(const char *s, size_t len)
 {
 	if (len > TMPL_SHOWN) {
 		len = TMPL_SHOWN;
 		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
 			len--;
 	}
-	log_error("%s: %s placeholder {{%.*s}}", path, why, (int)len, s);
+	return (int)len;
 }
 
 /*
@@ -328,14 +330,21 @@ parse(struct tpl *t, const char *path, unsigned int allowed)
 		name = open + 2;
 		close = find_close(name);
 		if (close == NULL) {
-			log_error("%s: \"{{\" not closed on its line", path);
+			len = strcspn(name, "\n");
+			log_error("%s: \"{{%.*s\" not closed on its line", path,
+			    shown_len(name, len), name);
 			return USHER_ERR_CONFIG;
 		}
 		len = (size_t)(close - name);
 		v = var_lookup(name, len);
-		if (v == TV__MAX || (allowed & BIT(v)) == 0) {
-			log_bad_var(path, v == TV__MAX ? "unknown" :
-			    "not allowed here", name, len);
+		if (v == TV__MAX) {
+			log_error("%s: unknown placeholder {{%.*s}}", path,
+			    shown_len(name, len), name);
+			return USHER_ERR_CONFIG;
+		}
+		if ((allowed & BIT(v)) == 0) {
+			log_error("%s: placeholder {{%s}} not allowed in this "
+			    "template", path, var_names[v]);
 			return USHER_ERR_CONFIG;
 		}
 		seg_add(t, (size_t)(p - t->text), (size_t)(open - p), TV__MAX);
@@ -393,12 +402,13 @@ load_locale(struct tset *s, const char *dir, enum tmpl_locale loc)
 enum usher_err
 tmpl_load(const char *dir)
 {
+	struct stat	 st;
 	struct tset	*s;
 	enum usher_err	 rc = USHER_OK, e;
 	size_t		 loc;
 
-	if (dir == NULL) {
-		log_error("no template directory");
+	if (dir == NULL || stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		log_error("%s: no template folder", dir != NULL ? dir : "(null)");
 		return USHER_ERR_CONFIG;
 	}
 	s = xcalloc(1, sizeof(*s));
@@ -910,7 +920,7 @@ tmpl_locale_accept(const char *h)
 {
 	struct accept	a;
 	size_t		len, start = 0, i;
-	int		n = 0;
+	int		n = 0, cut;
 
 	if (h == NULL)
 		return TMPL_EN;
@@ -921,11 +931,14 @@ tmpl_locale_accept(const char *h)
 	a.star_q = Q_UNSET;
 	a.star_at = AT_NONE;
 	len = strnlen(h, ACCEPT_BYTES + 1);
+	cut = len > ACCEPT_BYTES;
+	if (cut)
+		len = ACCEPT_BYTES;
 	for (i = 0; i <= len && n < ACCEPT_ENTRIES; i++) {
 		if (i < len && h[i] != ',')
 			continue;
-		if (i == len && len > ACCEPT_BYTES)
-			break;		/* cut short: not read */
+		if (i == len && cut)
+			break;		/* an entry cut short is not read */
 		accept_entry(&a, h + start, i - start, n++);
 		start = i + 1;
 	}

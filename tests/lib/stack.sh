@@ -209,6 +209,7 @@ write_config() {
 	    "database_url=host=$STACK_PG_HOST port=$STACK_PG_PORT dbname=usher user=usher" \
 	    "common_passwords=$prefix/share/usher/common-passwords.txt" \
 	    "docs_dir=$prefix/share/usher" \
+	    "templates_dir=$prefix/share/usher/templates" \
 	    "$@"; do
 		k=${kv%%=*}
 		[ -n "${val[$k]+set}" ] || keys+=("$k")

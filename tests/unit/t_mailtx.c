@@ -159,7 +159,8 @@ test_file_send(void)
 	ok(mailtx_send(tx, "1", "", "b@example.com", msg2, sizeof(msg2) - 1,
 	    why, sizeof(why)) == MAILTX_SENT, "file: retry of 1 sent");
 	snprintf(path, sizeof(path), "%s/1.eml", spool);
-	ok(file_is(path, msg2, sizeof(msg2) - 1), "file: retry overwrote 1.eml");
+	ok(file_is(path, msg2, sizeof(msg2) - 1),
+	    "file: retry overwrote 1.eml");
 	snprintf(path, sizeof(path), "%s/.7.eml.tmp", spool);
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	if (fd == -1 || write(fd, "partial", 7) != 7 || close(fd) == -1)
@@ -395,7 +396,8 @@ test_smtp_envelope(void)
 
 /*
  * A scripted plain-text SMTP server for one connection, in a child: it
- * greets with `greeting`, answers EHLO with `ehlo` and refuses STARTTLS. It exits 1 if the client sent MAIL, AUTH or RCPT in
+ * greets with `greeting`, answers EHLO with `ehlo` and refuses STARTTLS.
+ * It exits 1 if the client sent anything else (MAIL, AUTH, RCPT ...) in
  * plain text, else 0.
  */
 static void
