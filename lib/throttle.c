@@ -36,8 +36,13 @@ static struct db_stmt tstmts[T__MAX] = {
 };
 
 static const char *const kind_names[RATE__MAX] = {
-	"login_ip", "login_acct", "register_ip", "guest_ip", "refresh_ip",
-	"refresh_sess"
+	[RATE_LOGIN_IP] = "login_ip",
+	[RATE_LOGIN_ACCOUNT] = "login_acct",
+	[RATE_REGISTER_IP] = "register_ip",
+	[RATE_GUEST_IP] = "guest_ip",
+	[RATE_REFRESH_IP] = "refresh_ip",
+	[RATE_REFRESH_SESSION] = "refresh_sess",
+	[RATE_MAIL_IP] = "mail_ip",
 };
 
 /* acct:<login, ASCII-lowercased, at most LIM_LOGIN bytes> */

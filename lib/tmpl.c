@@ -16,15 +16,16 @@
 
 #define TMPL_FILE_MAX	(64 * 1024)	/* bytes of one template file */
 #define TMPL_OUT_MAX	(256 * 1024)	/* bytes of one rendered text */
-#define TMPL_SHOWN	32		/* bytes of a bad placeholder logged */
-#define ACCEPT_BYTES	256		/* of an Accept-Language header read */
-#define ACCEPT_ENTRIES	32		/* entries of it read */
+#define TMPL_SHOWN	32	/* bytes of a bad placeholder logged */
+#define ACCEPT_BYTES	256	/* of an Accept-Language header read */
+#define ACCEPT_ENTRIES	32	/* entries of it read */
 
 #define BIT(v)		(1u << (v))
 #define V_ALWAYS	(BIT(TV_SITE_NAME) | BIT(TV_USER_NAME))
 #define V_URLS		(BIT(TV_LINK) | BIT(TV_ACTION))
 #define V_LINK		(BIT(TV_LINK) | BIT(TV_EXPIRES_AT))
-#define V_FORM		(BIT(TV_ACTION) | BIT(TV_TOKEN) | BIT(TV_MIN_LENGTH))
+#define V_FORM		(BIT(TV_ACTION) | BIT(TV_TOKEN) | \
+			    BIT(TV_MIN_LENGTH))
 
 _Static_assert(TV__MAX <= 32, "placeholder sets are 32-bit masks");
 
@@ -40,7 +41,7 @@ enum tmpl_id {
 
 struct tdef {
 	const char	*name;
-	int		 page;		/* 1: page/<name>.html, 0: mail/<name>.* */
+	int		 page;		/* 1: page/<name>.html; 0: mail/ */
 	unsigned int	 allowed;	/* BIT(tmpl_var) of what it may use */
 };
 
@@ -163,20 +164,28 @@ buf_take(struct buf *b, char **out)
 	return USHER_OK;
 }
 
+/* Free the parts t[0, TP__MAX) of one template. */
+static void
+tpl_free_parts(struct tpl *t)
+{
+	size_t	part;
+
+	for (part = 0; part < TP__MAX; part++) {
+		free(t[part].text);
+		free(t[part].segs);
+	}
+}
+
 static void
 tset_free(struct tset *s)
 {
-	struct tpl	*t;
-	size_t		 i, n;
+	size_t	loc, id;
 
 	if (s == NULL)
 		return;
-	t = &s->t[0][0][0];
-	n = sizeof(s->t) / sizeof(s->t[0][0][0]);
-	for (i = 0; i < n; i++) {
-		free(t[i].text);
-		free(t[i].segs);
-	}
+	for (loc = 0; loc < TMPL_LOCALE__MAX; loc++)
+		for (id = 0; id < T__MAX; id++)
+			tpl_free_parts(s->t[loc][id]);
 	free(s);
 }
 
@@ -408,7 +417,8 @@ tmpl_load(const char *dir)
 	size_t		 loc;
 
 	if (dir == NULL || stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		log_error("%s: no template folder", dir != NULL ? dir : "(null)");
+		log_error("%s: no template folder",
+		    dir != NULL ? dir : "(null)");
 		return USHER_ERR_CONFIG;
 	}
 	s = xcalloc(1, sizeof(*s));
@@ -501,8 +511,8 @@ static int
 has_c1(const char *s)
 {
 	for (; *s != '\0'; s++)
-		if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] >= 0x80 &&
-		    (unsigned char)s[1] <= 0x9f)
+		if ((unsigned char)s[0] == 0xc2 &&
+		    (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f)
 			return 1;
 	return 0;
 }
@@ -713,8 +723,9 @@ tmpl_var_name(enum tmpl_var v)
 }
 
 /*
- * A new string (caller frees); NULL when base, path or token is NULL. The token is percent-encoded with upper-case hex
- * (RFC 3986 2.1), only unreserved characters (2.3) kept as they are.
+ * A new string (caller frees); NULL when base, path or token is NULL.
+ * The token is percent-encoded with upper-case hex (RFC 3986 2.1), only
+ * unreserved characters (2.3) kept as they are.
  */
 char *
 tmpl_link(const char *base, const char *path, const char *token)
@@ -938,7 +949,7 @@ tmpl_locale_accept(const char *h)
 		if (i < len && h[i] != ',')
 			continue;
 		if (i == len && cut)
-			break;		/* an entry cut short is not read */
+			break;	/* an entry cut short is not read */
 		accept_entry(&a, h + start, i - start, n++);
 		start = i + 1;
 	}

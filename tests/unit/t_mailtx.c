@@ -210,6 +210,12 @@ test_file_ids(void)
 		    "file: id \"%s\" is PERMANENT with a reason",
 		    t[i].id != NULL ? t[i].id : "(null)");
 	}
+	ok(mailtx_send(tx, "x", "", "b@example.com", msg1, sizeof(msg1) - 1,
+	    NULL, 0) == MAILTX_PERMANENT, "file: no why buffer is fine");
+	memset(why, 'X', sizeof(why));
+	ok(mailtx_send(tx, "x", "", "b@example.com", msg1, sizeof(msg1) - 1,
+	    why, 8) == MAILTX_PERMANENT && strlen(why) <= 7 && why[8] == 'X',
+	    "file: why truncated to its size (\"%s\")", why);
 	mailtx_close(tx);
 	ok(count_entries(base, NULL) == 1, "file: nothing written beside "
 	    "the spool");

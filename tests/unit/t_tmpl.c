@@ -1,9 +1,8 @@
-/* t_tmpl.c -- unit tests of lib/tmpl.c: load, render, escaping, refusals, locales */
+/* t_tmpl.c -- unit tests of lib/tmpl.c: load, render, escape, refuse, locale */
 #include "config.h"
 
 #include <sys/stat.h>
 
-#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +19,8 @@
 #define B(v)		(1u << (v))
 #define ALWAYS		(B(TV_SITE_NAME) | B(TV_USER_NAME))
 #define LINKS		(ALWAYS | B(TV_LINK) | B(TV_EXPIRES_AT))
-#define FORM		(ALWAYS | B(TV_ACTION) | B(TV_TOKEN) | B(TV_MIN_LENGTH))
+#define FORM		(ALWAYS | B(TV_ACTION) | B(TV_TOKEN) | \
+			    B(TV_MIN_LENGTH))
 
 #define SAMPLE_LINK	"https://auth.example.org/verify?token=abc123"
 #define SAMPLE_ACTION	"https://auth.example.org/reset"
@@ -96,7 +96,7 @@ test_load_real(void)
 	if (!ok(tmpl_load(TEST_TEMPLATES) == USHER_OK, "%s loads",
 	    TEST_TEMPLATES))
 		bail_out("the real templates do not load");
-	ok(tmpl_load(TEST_TEMPLATES) == USHER_OK, "loading again replaces");
+	ok(tmpl_load(TEST_TEMPLATES) == USHER_OK, "loading again succeeds");
 }
 
 /* A template and the sample values each of its parts must show. */
@@ -105,7 +105,7 @@ struct rcase {
 	const char	*name;
 	int		 page;
 	unsigned int	 subject;	/* values its subject shows */
-	unsigned int	 body;		/* values .txt and .html show */
+	unsigned int	 body;		/* values .txt, .html show */
 };
 
 /* Render every part of one template in loc; check what comes out. */
@@ -122,7 +122,8 @@ render_parts(const struct rcase *c, enum tmpl_locale loc,
 		if (c->page && part != TP_HTML)
 			continue;
 		want = part == TP_SUBJECT ? c->subject : c->body;
-		rc = render(c->name, c->page, part, loc, v, &out);
+		rc = render(c->name, c->page, (enum tmpl_part)part, loc, v,
+		    &out);
 		ok_at(c->line, rc == USHER_OK && out != NULL &&
 		    !has(out, "{{") && shows(out, v, want) &&
 		    (part != TP_SUBJECT || strpbrk(out, "\r\n") == NULL),
@@ -162,14 +163,14 @@ test_render_all(void)
 	sample(&v);
 	for (loc = 0; loc < TMPL_LOCALE__MAX; loc++)
 		for (i = 0; i < nitems(t); i++)
-			render_parts(&t[i], loc, &v);
+			render_parts(&t[i], (enum tmpl_locale)loc, &v);
 }
 
 static void
 test_escaping(void)
 {
 	struct tmpl_vars	 v;
-	char			*txt, *html;
+	char			*txt = NULL, *html = NULL;
 
 	sample(&v);
 	v.v[TV_USER_NAME] = NASTY;
@@ -230,7 +231,7 @@ test_refusals(void)
 		{ __LINE__, "notification", 0, TP_SUBJECT, TV_BODY,
 		  "a\nb", USHER_OK },
 		{ __LINE__, "verify_email", 0, TP_SUBJECT, TV_USER_NAME,
-		  "x\r\nBcc: y", USHER_OK },	/* see test_scratch_subject */
+		  "x\r\nBcc: y", USHER_OK },	/* test_scratch_subject */
 		/* text body: LF and TAB only */
 		{ __LINE__, "notification", 0, TP_TEXT, TV_BODY,
 		  "Line one\nLine two\n\tindented", USHER_OK },
@@ -332,7 +333,7 @@ test_refusals(void)
 		{ __LINE__, "verify_email", 0, TP_HTML, TV_USER_NAME,
 		  "\xc0\xaf", USHER_ERR_INVALID },		/* overlong */
 		{ __LINE__, "verify_email", 0, TP_HTML, TV_USER_NAME,
-		  "\xed\xa0\x80", USHER_ERR_INVALID },		/* surrogate */
+		  "\xed\xa0\x80", USHER_ERR_INVALID },	/* surrogate */
 		{ __LINE__, "verify_email", 0, TP_SUBJECT, TV_SITE_NAME,
 		  "Site\xfe", USHER_ERR_INVALID },
 		{ __LINE__, "verify_failed", 1, TP_HTML, TV_SITE_NAME,
@@ -535,6 +536,45 @@ restore(const char *rel)
 
 enum act { APPEND, REPLACE, REMOVE, MKDIR };
 
+/* Spoil scratch file rel: add or write text (len 0: strlen), or remove it. */
+static void
+break_file(const char *rel, enum act act, const char *text, size_t len)
+{
+	if (text != NULL && len == 0)
+		len = strlen(text);
+	if (act == APPEND || act == REPLACE)
+		write_file(spath(rel), text, len, act == APPEND ? "a" : "w");
+	else if (act == REMOVE)
+		unlink(spath(rel));
+	else if (unlink(spath(rel)) == -1 || mkdir(spath(rel), 0700) == -1)
+		bail_out("break_file: mkdir");
+}
+
+/* Render the template that a file rel ("en/mail/x.txt") holds. */
+static enum usher_err
+render_rel(const char *rel, const struct tmpl_vars *v, char **out)
+{
+	const char	*dot;
+	char		 name[64];
+	size_t		 loc, part, n;
+
+	dot = strrchr(rel, '.');
+	if (dot == NULL || dot < rel + 9 || (size_t)(dot - rel) - 8 >=
+	    sizeof(name))
+		bail_out("render_rel: bad path");
+	n = (size_t)(dot - rel) - 8;
+	memcpy(name, rel + 8, n);
+	name[n] = '\0';
+	for (loc = 0; loc < TMPL_LOCALE__MAX; loc++)
+		if (strncmp(rel, locales[loc], 2) == 0)
+			break;
+	for (part = 0; part < TP__MAX; part++)
+		if (strcmp(dot + 1, suffixes[part]) == 0)
+			break;
+	return render(name, rel[3] == 'p', (enum tmpl_part)part,
+	    (enum tmpl_locale)loc, v, out);
+}
+
 static char	file64k[64 * 1024 + 2];
 
 static void
@@ -613,36 +653,28 @@ test_scratch(void)
 	struct tmpl_vars	 v;
 	enum usher_err		 rc;
 	char			*ref, *out;
-	size_t			 i, len;
+	size_t			 i;
 
 	memset(file64k, 'x', sizeof(file64k) - 1);
 	sample(&v);
-	if (tmpl_load(TEST_TEMPLATES) != USHER_OK ||
-	    tmpl_page("reset_form", TMPL_RU, &v, &ref) != USHER_OK)
-		bail_out("test_scratch: reference");
 	ok(tmpl_load(scratch) == USHER_OK, "an unbroken copy loads");
 	for (i = 0; i < nitems(t); i++) {
-		len = t[i].len != 0 || t[i].text == NULL ? t[i].len :
-		    strlen(t[i].text);
-		if (t[i].act == APPEND || t[i].act == REPLACE)
-			write_file(spath(t[i].rel), t[i].text, len,
-			    t[i].act == APPEND ? "a" : "w");
-		else if (t[i].act == REMOVE)
-			unlink(spath(t[i].rel));
-		else if (unlink(spath(t[i].rel)) == -1 ||
-		    mkdir(spath(t[i].rel), 0700) == -1)
-			bail_out("test_scratch: mkdir");
+		/* the template as the set in service renders it now */
+		if (render_rel(t[i].rel, &v, &ref) != USHER_OK)
+			bail_out("test_scratch: reference");
+		break_file(t[i].rel, t[i].act, t[i].text, t[i].len);
 		rc = tmpl_load(scratch);
 		ok_at(t[i].line, rc == t[i].want, "scratch case %zu: %s: %s",
 		    i, t[i].rel, usher_strerror(t[i].want));
-		/* a failed load keeps the set loaded before, whole */
-		ok_at(t[i].line, tmpl_page("reset_form", TMPL_RU, &v, &out) ==
-		    USHER_OK && strcmp(out, ref) == 0,
-		    "scratch case %zu: templates still in service", i);
+		/* a failed load leaves the set loaded before, whole */
+		ok_at(t[i].line, render_rel(t[i].rel, &v, &out) == USHER_OK &&
+		    (rc == USHER_OK || strcmp(out, ref) == 0),
+		    "scratch case %zu: %s in service", i, rc == USHER_OK ?
+		    "new set" : "earlier set, unchanged,");
 		free(out);
+		free(ref);
 		restore(t[i].rel);
 	}
-	free(ref);
 }
 
 /*
@@ -672,6 +704,8 @@ test_scratch_subject(void)
 	    USHER_OK, "... yet fine in HTML");
 	free(out);
 
+	/* a good change and a bad one: neither is taken */
+	write_file(spath(rel), "Changed {{user_name}}\n", 22, "w");
 	write_file(spath("ru/page/verify_ok.html"), "{{password}}", 12, "a");
 	ok(tmpl_load(scratch) == USHER_ERR_CONFIG, "broken copy refused");
 	v.v[TV_USER_NAME] = "Bob";
@@ -746,7 +780,7 @@ test_accept(void)
 		{ __LINE__, "uk-UA-x-lviv", TMPL_UK },
 		{ __LINE__, "uk;q=1.000", TMPL_UK },
 		{ __LINE__, "uk;q=0., ru;q=0.1", TMPL_RU },
-		{ __LINE__, "uk;q=0, uk-UA;q=0.5", TMPL_UK },	/* best q */
+		{ __LINE__, "uk;q=0, uk-UA;q=0.5", TMPL_UK }, /* best q */
 		/* case */
 		{ __LINE__, "UK", TMPL_UK },
 		{ __LINE__, "Ru-RU", TMPL_RU },
@@ -825,20 +859,27 @@ test_names(void)
 		"login", "new_email", "old_email", "title", "body", "action",
 		"token", "min_length"
 	};
-	size_t	i;
+	enum tmpl_locale	 loc;
+	enum tmpl_var		 var;
+	const char		*name;
+	size_t			 i;
 
 	for (i = 0; i < nitems(t); i++)
 		ok_at(t[i].line, tmpl_locale_parse(t[i].in) == t[i].want,
 		    "tmpl_locale_parse case %zu", i);
-	for (i = 0; i < TMPL_LOCALE__MAX; i++)
-		ok(strcmp(tmpl_locale_name(i), locales[i]) == 0 &&
-		    tmpl_locale_parse(tmpl_locale_name(i)) == i,
-		    "locale %s round trip", locales[i]);
+	for (loc = 0; loc < TMPL_LOCALE__MAX; loc++) {
+		name = tmpl_locale_name(loc);
+		ok(strcmp(name, locales[loc]) == 0 &&
+		    tmpl_locale_parse(name) == loc, "locale %s round trip",
+		    locales[loc]);
+	}
 	ok(strcmp(tmpl_locale_name(TMPL_LOCALE__MAX), "en") == 0,
 	    "locale out of range names en");
-	for (i = 0; i < TV__MAX; i++)
-		ok(tmpl_var_name(i) != NULL && strcmp(tmpl_var_name(i),
-		    vars[i]) == 0, "tmpl_var_name(%zu) = %s", i, vars[i]);
+	for (var = 0; var < TV__MAX; var++) {
+		name = tmpl_var_name(var);
+		ok(name != NULL && strcmp(name, vars[var]) == 0,
+		    "tmpl_var_name(%d) = %s", (int)var, vars[var]);
+	}
 	ok(tmpl_var_name(TV__MAX) == NULL, "tmpl_var_name(TV__MAX) NULL");
 }
 
