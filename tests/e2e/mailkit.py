@@ -311,8 +311,8 @@ class Smtp:
 def mailer_env(smtp=None, **overrides):
     """USHER_* overrides for a mailer: SMTP to `smtp` (STARTTLS, AUTH,
     its certificate), fast retries and polling, our sender and site name.
-    Keyword names are config keys in any case (retry_base=2 ->
-    USHER_RETRY_BASE... use full names: mail_retry_base=2)."""
+    Keywords are further settings by config key (mail_max_attempts=3 ->
+    USHER_MAIL_MAX_ATTEMPTS=3; None removes one)."""
     env = {
         "USHER_MAIL_RETRY_BASE": "1",
         "USHER_MAIL_MAX_ATTEMPTS": "10",
@@ -456,11 +456,7 @@ def smtp(tmp_path_factory):
 @pytest.fixture(scope="module")
 def mailer(smtp, _config_env):
     m = Mailer(_config_env, mailer_env(smtp)).start()
-    try:
-        yield m
-    except BaseException:
-        m.kill()
-        raise
+    yield m
     m.stop()
 
 
