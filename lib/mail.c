@@ -30,7 +30,7 @@ static const char *const kinds[MAIL__MAX] = {
 
 enum mstmt {
 	M_ENQUEUE, M_CLAIM, M_SENT, M_RETRY, M_FAILED, M_SKIPPED, M_NEXT,
-	M_LIST, M_SHOW, M_REQUEUE, M__MAX
+	M_LIST, M_SHOW, M_REQUEUE, M_LEASE, M__MAX
 };
 
 #define ROW_COLS \
@@ -87,6 +87,9 @@ static struct db_stmt mstmts[M__MAX] = {
 	    "SELECT greatest(0, ceil(extract(epoch FROM "
 	    "  min(next_attempt_at) - now())))::bigint "
 	    "FROM mail_outbox WHERE status = 'pending'", 0, 0 },
+	[M_LEASE] = { "mail_lease",
+	    "UPDATE mail_outbox SET next_attempt_at = now() + "
+	    "make_interval(secs => $2::int) WHERE id = $1::bigint", 2, 0 },
 	[M_LIST] = { "mail_list",
 	    "SELECT " ROW_COLS " FROM mail_outbox WHERE ($1::text IS NULL OR "
 	    "status = $1) ORDER BY id DESC LIMIT $2::int", 2, 0 },
@@ -200,6 +203,10 @@ struct job {
 	char			*link;
 	const char		*to;
 	enum tmpl_locale	 loc;
+	int			 skipped;
+	char			*msg;		/* the composed message */
+	size_t			 len;
+	char			 why[LIM_MAIL_ERROR];
 };
 
 static const char *
@@ -413,87 +420,115 @@ record(const struct job *j, enum mailtx_result r, const char *why,
 	return USHER_OK;
 }
 
-/* Deliver one claimed row; errors returned are the database's. */
-static enum usher_err
-deliver(const PGresult *res, int row, struct mailtx *tx,
-    struct mail_stats *st)
+static void
+job_clear(struct job *j)
 {
-	struct job		 j;
-	const char		*skip, *p[2];
-	char			*msg = NULL, from[LIM_EMAIL + 1];
-	char			 why[LIM_MAIL_ERROR];
-	size_t			 len;
-	enum mailtx_result	 r;
-	enum usher_err		 rc;
-
-	memset(&j, 0, sizeof(j));
-	j.res = res;
-	j.row = row;
-	j.kind = mail_kind_parse(col(&j, C_KIND));
-	j.vars = json_tokener_parse(col(&j, C_VARS));
-	j.loc = tmpl_locale_parse(col(&j, C_LOCALE));
-	if ((skip = skip_reason(&j)) != NULL) {
-		p[0] = col(&j, C_ID);
-		p[1] = skip;
-		st->skipped++;
-		rc = db_exec(&mstmts[M_SKIPPED], p, NULL);
-		goto out;
+	if (j->msg != NULL) {
+		explicit_bzero(j->msg, j->len);
+		free(j->msg);
 	}
-	fill_vars(&j);
-	if ((rc = make_link(&j)) != USHER_OK)
-		goto out;
-	rc = compose(j.kind, j.loc, &j.tv, j.to, col(&j, C_DISPLAY),
-	    col(&j, C_MSGID), &msg, &len);
-	if (rc != USHER_OK) {
-		/* our templates or data are at fault: no retry will help */
-		snprintf(why, sizeof(why), "cannot compose: %s",
-		    usher_strerror(rc));
-		r = MAILTX_PERMANENT;
-	} else {
-		bare_addr(cfg.mail_from, from, sizeof(from));
-		r = mailtx_send(tx, col(&j, C_ID), from, j.to, msg, len, why,
-		    sizeof(why));
+	explicit_bzero(j->token, sizeof(j->token));
+	if (j->link != NULL) {
+		explicit_bzero(j->link, strlen(j->link));
+		free(j->link);
 	}
-	rc = record(&j, r, why, st);
-out:
-	if (msg != NULL) {
-		explicit_bzero(msg, len);
-		free(msg);
-	}
-	explicit_bzero(j.token, sizeof(j.token));
-	if (j.link != NULL) {
-		explicit_bzero(j.link, strlen(j.link));
-		free(j.link);
-	}
-	json_object_put(j.vars);
-	return rc;
+	json_object_put(j->vars);
+	memset(j, 0, sizeof(*j));
 }
 
-/* One batch in one transaction; *n gets how many rows it claimed. */
+/*
+ * In the claim's transaction: skip a row that has no point any more, or
+ * mint its link's token, compose it and lease the row for `lease` seconds
+ * (no other worker takes it meanwhile). The token is committed before the
+ * message leaves, so its link works the moment it arrives.
+ */
+static enum usher_err
+prepare(struct job *j, const char *lease, struct mail_stats *st)
+{
+	const char	*skip, *p[2];
+	enum usher_err	 rc;
+
+	j->kind = mail_kind_parse(col(j, C_KIND));
+	j->vars = json_tokener_parse(col(j, C_VARS));
+	j->loc = tmpl_locale_parse(col(j, C_LOCALE));
+	p[0] = col(j, C_ID);
+	if ((skip = skip_reason(j)) != NULL) {
+		p[1] = skip;
+		j->skipped = 1;
+		st->skipped++;
+		return db_exec(&mstmts[M_SKIPPED], p, NULL);
+	}
+	fill_vars(j);
+	if ((rc = make_link(j)) != USHER_OK)
+		return rc;
+	rc = compose(j->kind, j->loc, &j->tv, j->to, col(j, C_DISPLAY),
+	    col(j, C_MSGID), &j->msg, &j->len);
+	if (rc != USHER_OK)
+		/* our templates or data are at fault: no retry will help */
+		snprintf(j->why, sizeof(j->why), "cannot compose: %s",
+		    usher_strerror(rc));
+	p[1] = lease;
+	return db_exec(&mstmts[M_LEASE], p, NULL);
+}
+
+/* After the commit: send a prepared row and record how it went. */
+static enum usher_err
+send_one(struct job *j, struct mailtx *tx, struct mail_stats *st)
+{
+	enum mailtx_result	r = MAILTX_PERMANENT;
+	char			from[LIM_EMAIL + 1];
+
+	if (j->skipped)
+		return USHER_OK;
+	if (j->msg != NULL) {
+		bare_addr(cfg.mail_from, from, sizeof(from));
+		r = mailtx_send(tx, col(j, C_ID), from, j->to, j->msg, j->len,
+		    j->why, sizeof(j->why));
+	}
+	return record(j, r, j->why, st);
+}
+
+/*
+ * One batch: claim, prepare and lease the rows in one transaction, then
+ * send each and record it. *n gets how many rows were claimed. A worker
+ * that dies mid-batch leaves its rows leased: they are due again when the
+ * lease ends (at least once, never twice at once).
+ */
 static enum usher_err
 batch(struct mailtx *tx, unsigned limit, struct mail_stats *st, int *n)
 {
-	char		 lim[16];
+	char		 lim[16], lease[16];
 	const char	*p[1] = { lim };
 	PGresult	*res = NULL;
+	struct job	*jobs = NULL;
 	enum usher_err	 rc;
-	int		 i;
+	int		 i, k = 0;
 
 	*n = 0;
 	snprintf(lim, sizeof(lim), "%u", limit);
+	snprintf(lease, sizeof(lease), "%u", cfg.smtp_timeout * limit + 60);
 	if ((rc = db_begin()) != USHER_OK)
 		return rc;
 	if ((rc = db_exec(&mstmts[M_CLAIM], p, &res)) != USHER_OK)
 		goto out;
 	*n = PQntuples(res);
-	for (i = 0; i < *n && rc == USHER_OK; i++)
-		rc = deliver(res, i, tx, st);
+	jobs = xcalloc((size_t)*n + 1, sizeof(*jobs));
+	for (k = 0; k < *n && rc == USHER_OK; k++) {
+		jobs[k].res = res;
+		jobs[k].row = k;
+		rc = prepare(&jobs[k], lease, st);
+	}
 	if (rc == USHER_OK)
 		rc = db_commit();
+	for (i = 0; i < *n && rc == USHER_OK; i++)
+		rc = send_one(&jobs[i], tx, st);
 out:
-	PQclear(res);
 	if (rc != USHER_OK)
 		db_rollback();
+	for (i = 0; i < k; i++)
+		job_clear(&jobs[i]);
+	free(jobs);
+	PQclear(res);
 	return rc;
 }
 

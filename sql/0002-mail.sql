@@ -108,3 +108,10 @@ COMMENT ON COLUMN action_tokens.expires_at IS 'Useless after this';
 COMMENT ON COLUMN action_tokens.used_at IS 'Set when used or killed; a used token never works again';
 CREATE INDEX action_tokens_user ON action_tokens (user_id, purpose)
     WHERE used_at IS NULL;
+
+-- A password reset ends every session with its own reason.
+ALTER TABLE sessions DROP CONSTRAINT sessions_revoke_reason_check;
+ALTER TABLE sessions ADD CONSTRAINT sessions_revoke_reason_check
+    CHECK (revoke_reason IN ('logout', 'reuse', 'password', 'password_reset',
+    'admin', 'disabled', 'user'));
+COMMENT ON COLUMN sessions.revoke_reason IS 'Why it ended: logout, reuse, password, password_reset, admin, disabled, user';

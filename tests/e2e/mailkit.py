@@ -2,31 +2,47 @@
 
 Nothing is mocked: messages are queued by the web programs, delivered by
 the real usher-mailer (or `usherctl mail flush`) over real SMTP with
-STARTTLS and AUTH to smtpd_server.SmtpServer, and read back from its spool.
+STARTTLS and AUTH to smtpd_server.SmtpServer, and read back from its spool
+(or, with the file transport, from <outbox id>.eml files).
 
-Fixtures defined here are found only when a test module imports them by
-name (they are not in conftest.py):
+Fixtures defined here are found only when a test module holds them under
+their names (they are not in conftest.py), e.g.
 
-    from mailkit import smtp, mailer            # module-scoped pair
-    from mailkit import start_smtp, start_mailer  # per-test factories
+    import mailkit
+    smtp, mailer = mailkit.smtp, mailkit.mailer
 
 smtp          module-scoped Smtp: a running SMTP server requiring STARTTLS
-              and AUTH (SMTP_USER / SMTP_PASSWORD), certificate in
-              smtp.cafile; its log goes to $USHER_E2E_LOGDIR/smtpd-*.log.
-mailer        module-scoped Mailer delivering to `smtp` (mailer_env()),
-              stopped (SIGTERM, exit 0 asserted) when the module ends.
+              and AUTH (SMTP_USER / SMTP_PASSWORD); its certificate is
+              smtp.cafile, its log $USHER_E2E_LOGDIR/smtpd-*.log.
+mailer        module-scoped Mailer delivering to `smtp` (see mailer_env()),
+              stopped when the module ends (SIGTERM; exit 0 and a log free
+              of sanitizer reports asserted).
 start_smtp    factory: start_smtp(**SmtpServer options) -> running Smtp;
-              all stopped after the test.
-start_mailer  factory: start_mailer(smtp_or_None, **overrides) -> running
-              Mailer; all stopped after the test, each asserting exit 0 and
-              a log free of sanitizer reports.
+              every one stopped after the test.
+start_mailer  factory: start_mailer(smtp_or_None, name="mailer",
+              **settings) -> running Mailer (settings by config key:
+              mail_max_attempts=3); every one stopped after the test, as
+              above.
+
+Mailers log (JSON lines) to $USHER_E2E_LOGDIR/<name>-<pid>-<n>.log, where
+tests/run scans for sanitizer reports; usherctl and plain-CGI runs made here
+append their stderr to usherctl-<pid>.log and cgi-<pid>.log there.
+
+Helpers: wait_mail(smtp, recipient, count, timeout) -> [Mail];
+link_from(mail); outbox_rows(db, addr, kind); delivered(db, smtp, addr,
+kind) -> (row, Mail) once the outbox says sent (so the link's token is
+committed); check_mail(...) checks one message against the outbox row, the
+installed templates, the token's digest and TTL, and the addresses;
+check_page(...) checks a page; flush_file(...) runs one `usherctl mail
+flush` into a spool folder.
 
 The outbox is shared by the whole run (every registration queues a
 message), so a mailer started here also delivers other tests' mail: select
-messages by the unique addresses a test made (outbox_rows, Smtp.mails).
+messages by the unique addresses a test made.
 """
 
 import email
+import email.header
 import email.policy
 import hashlib
 import html
@@ -308,6 +324,17 @@ class Smtp:
             time.sleep(0.05)
 
 
+def wait_mail(smtp, recipient, count=1, timeout=30.0):
+    """The parsed messages to recipient (Mail objects, oldest first) once
+    at least count arrived."""
+    return smtp.wait(recipient, count=count, timeout=timeout)
+
+
+def link_from(mail):
+    """The one link of a message (its text part)."""
+    return mail.link
+
+
 def mailer_env(smtp=None, **overrides):
     """USHER_* overrides for a mailer: SMTP to `smtp` (STARTTLS, AUTH,
     its certificate), fast retries and polling, our sender and site name.
@@ -524,6 +551,21 @@ def outbox_rows(db, addr, kind=None):
     return [_row(t) for t in rows]
 
 
+def outbox_rows_for(db, addrs, kind=None):
+    """{address (lower case): [rows, oldest first]} for many addresses,
+    in one query."""
+    lit = "{%s}" % ",".join('"%s"' % a.lower().replace("\\", "\\\\")
+                            .replace('"', '\\"') for a in addrs)
+    rows = db.query(_OUTBOX_SELECT + "WHERE lower(to_addr) = ANY($1::text[]) "
+                    "AND ($2::text IS NULL OR kind = $2) ORDER BY id",
+                    lit, kind)
+    out = {a.lower(): [] for a in addrs}
+    for t in rows:
+        r = _row(t)
+        out[r["to_addr"].lower()].append(r)
+    return out
+
+
 def outbox_row(db, row_id):
     rows = db.query(_OUTBOX_SELECT + "WHERE id = $1::bigint", row_id)
     assert rows, "no outbox row %s" % row_id
@@ -594,7 +636,8 @@ def token_row(db, token):
     digest = hashlib.sha256(token.encode("ascii")).hexdigest()
     rows = db.query(
         "SELECT purpose, user_id, email, mail_id::text, "
-        "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'), "
+        "to_char(expires_at AT TIME ZONE 'UTC', "
+        "  'YYYY-MM-DD HH24:MI \"UTC\"'), "
         "extract(epoch FROM expires_at - created_at)::bigint::text, "
         "used_at::text FROM action_tokens WHERE hash = decode($1, 'hex')",
         digest)
@@ -610,9 +653,10 @@ def token_row(db, token):
 
 def age_tokens(db, user_id, interval="2 days"):
     """Move the user's tokens into the past (database clock)."""
-    db.query("UPDATE action_tokens SET created_at = created_at - $2::interval,"
-             " expires_at = expires_at - $2::interval WHERE user_id = $1::uuid",
-             user_id, interval)
+    db.query("UPDATE action_tokens SET "
+             "created_at = created_at - $2::interval, "
+             "expires_at = expires_at - $2::interval "
+             "WHERE user_id = $1::uuid", user_id, interval)
 
 
 def user_row(db, user_id):
@@ -724,6 +768,41 @@ def check_mime(mail):
         assert b"\n" not in line and b"\r" not in line, "bare CR or LF"
 
 
+def raw_headers(mail, name):
+    """The unfolded raw values of header name (before any decoding)."""
+    head = mail.raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    head = re.sub(r"\r\n(?=[ \t])", "", head)
+    out = []
+    for line in head.split("\r\n"):
+        k, _, v = line.partition(":")
+        if k.strip().lower() == name.lower():
+            out.append(v.strip())
+    return out
+
+
+def phrase_text(phrase):
+    """The text of an RFC 5322 display name: a quoted string, or atoms and
+    RFC 2047 encoded words (the white space between two encoded words
+    dropped, RFC 2047 6.2; email's header parser keeps it, so decode it
+    with email.header)."""
+    phrase = phrase.strip()
+    if len(phrase) >= 2 and phrase[0] == '"' and phrase[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", phrase[1:-1])
+    return str(email.header.make_header(email.header.decode_header(phrase)))
+
+
+def mailbox(mail, name):
+    """(display name, address) of the one mailbox in header name, from
+    its raw text: 'phrase <addr>' or 'addr'."""
+    values = raw_headers(mail, name)
+    assert len(values) == 1, "%d %s headers" % (len(values), name)
+    v = values[0]
+    m = re.match(r"^(.*)<([^<>]*)>$", v)
+    if m is None:
+        return "", v
+    return phrase_text(m.group(1)), m.group(2)
+
+
 def check_addresses(mail, recipient, to_name=None, envelope=True):
     """Exactly one To address, equal to recipient; our From and Reply-To;
     the envelope's one recipient."""
@@ -732,18 +811,18 @@ def check_addresses(mail, recipient, to_name=None, envelope=True):
     assert len(to.addresses) == 1, "To has %d addresses: %r" % (
         len(to.addresses), str(to))
     assert to.addresses[0].addr_spec.lower() == recipient.lower(), str(to)
+    name, addr = mailbox(mail, "To")
+    assert addr.lower() == recipient.lower(), addr
     if to_name is not None:
-        assert to.addresses[0].display_name == to_name, \
-            "To display name %r != %r" % (to.addresses[0].display_name,
-                                          to_name)
-    frm = one_header(msg, "From")
-    assert len(frm.addresses) == 1, str(frm)
-    assert frm.addresses[0].addr_spec == MAIL_FROM_ADDR, str(frm)
-    assert frm.addresses[0].display_name == MAIL_FROM_NAME, str(frm)
-    rt = one_header(msg, "Reply-To")
-    assert len(rt.addresses) == 1, str(rt)
-    assert rt.addresses[0].addr_spec == REPLY_TO_ADDR, str(rt)
-    assert rt.addresses[0].display_name == REPLY_TO_NAME, str(rt)
+        assert name == to_name, "To display name %r != %r" % (name, to_name)
+    for header, want_name, want_addr in (
+            ("From", MAIL_FROM_NAME, MAIL_FROM_ADDR),
+            ("Reply-To", REPLY_TO_NAME, REPLY_TO_ADDR)):
+        h = one_header(msg, header)
+        assert len(h.addresses) == 1, str(h)
+        assert h.addresses[0].addr_spec == want_addr, str(h)
+        assert mailbox(mail, header) == (want_name, want_addr), \
+            (header, mailbox(mail, header))
     if envelope and mail.envelope is not None:
         env = mail.envelope
         assert [a.lower() for a in env["rcpt_tos"]] == [recipient.lower()], \
@@ -871,17 +950,19 @@ def check_page(resp, status, config_env, name, locale, values=None,
 
 # --------------------------------------------------------------- usherctl
 
-def run_usherctl(config_env, *args, env=None, input=None, timeout=120):
+def run_usherctl(config_env, *args, env=None, input=None, timeout=120,
+                 text=True):
     """usherctl with config_env (+ env), its stderr appended to a log in
-    logdir() (scanned for sanitizer reports)."""
+    logdir() (scanned for sanitizer reports). text=False: stdout and
+    stderr as bytes, line ends untouched."""
     exe = _env("USHER_E2E_USHERCTL") or os.path.join(
         _env("USHER_E2E_PREFIX", "/usr/local"), "sbin", "usherctl")
     p = subprocess.run([exe] + [str(a) for a in args],
                        env=clean_env(config_env, env), input=input,
-                       capture_output=True, text=True, timeout=timeout)
+                       capture_output=True, text=text, timeout=timeout)
     if p.stderr:
         with open(os.path.join(logdir(), "usherctl-%d.log" % os.getpid()),
-                  "a") as f:
+                  "a" if text else "ab") as f:
             f.write(p.stderr)
     return p
 
