@@ -260,3 +260,41 @@ db_rollback(void)
 	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE)
 		(void)simple("ROLLBACK");
 }
+
+#define NOTIFY_MAX	4
+static const char	*notify_pending[NOTIFY_MAX];
+static size_t		 notify_n;
+
+void
+db_notify_later(const char *channel)
+{
+	size_t	i;
+
+	for (i = 0; i < notify_n; i++)
+		if (strcmp(notify_pending[i], channel) == 0)
+			return;
+	if (notify_n < NOTIFY_MAX)
+		notify_pending[notify_n++] = channel;
+}
+
+void
+db_notify_flush(void)
+{
+	PGresult	*res;
+	const char	*p[1];
+	size_t		 i;
+
+	for (i = 0; i < notify_n; i++) {
+		if (conn == NULL || PQstatus(conn) != CONNECTION_OK ||
+		    PQtransactionStatus(conn) != PQTRANS_IDLE)
+			break;
+		p[0] = notify_pending[i];
+		res = PQexecParams(conn, "SELECT pg_notify($1, '')", 1, NULL, p,
+		    NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			log_warn("NOTIFY %s failed: %s", p[0],
+			    PQerrorMessage(conn));
+		PQclear(res);
+	}
+	notify_n = 0;
+}

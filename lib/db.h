@@ -40,6 +40,17 @@ const char	*db_constraint(void);
 enum usher_err	 db_begin(void);
 enum usher_err	 db_commit(void);
 void		 db_rollback(void);
+/*
+ * NOTIFY `channel` once the current work is done (db_notify_flush), in a
+ * statement of its own after the commit: a NOTIFY inside a transaction
+ * makes PostgreSQL serialize the commits of all such transactions. A
+ * static string; at most a few distinct channels.
+ */
+void		 db_notify_later(const char *channel);
+/* Send the pending notifications (the HTTP loop calls it after each
+ * request; tools before they exit). Failures are logged only. */
+void		 db_notify_flush(void);
+
 /* The raw connection, for usherctl's migrations only. */
 PGconn		*db_conn(void);
 

@@ -284,6 +284,7 @@ run_cgi(const struct route *rt, size_t n)
 	r.impl = &impl;
 	dispatch(&r, rt, n);
 	fflush(stdout);
+	db_notify_flush();
 	req_reset(&r);
 	return 0;
 }
@@ -308,6 +309,8 @@ run_fcgi(const struct route *rt, size_t n)
 		impl.envp = fr.envp;
 		dispatch(&r, rt, n);
 		FCGX_Finish_r(&fr);
+		/* after the answer went out: costs the client nothing */
+		db_notify_flush();
 		req_reset(&r);
 		r.impl = &impl;
 	}

@@ -186,6 +186,8 @@ mail_enqueue(enum mail_kind kind, const char *to, const char *uid,
 	p[5] = domain;
 	rc = db_exec(&mstmts[M_ENQUEUE], p, NULL);
 	json_object_put(vars);
+	if (rc == USHER_OK)
+		db_notify_later("usher_mail");
 	return rc;
 }
 
@@ -694,5 +696,7 @@ mail_retry(const char *id, int *n)
 		return rc;
 	*n = PQntuples(res);
 	PQclear(res);
+	if (*n > 0)
+		db_notify_later("usher_mail");
 	return id != NULL && *n == 0 ? USHER_ERR_NOT_FOUND : USHER_OK;
 }

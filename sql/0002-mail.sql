@@ -45,34 +45,34 @@ CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at, id)
     WHERE status = 'pending';
 CREATE INDEX mail_outbox_user ON mail_outbox (user_id) WHERE user_id IS NOT NULL;
 
--- Wake the workers (LISTEN usher_mail) when a transaction queues mail;
--- NOTIFY folds identical notifications of one transaction into one.
-CREATE FUNCTION usher_mail_wake() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM pg_notify('usher_mail', '');
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION usher_mail_wake() IS 'Notifies usher_mail listeners after rows are queued';
-CREATE TRIGGER mail_outbox_wake AFTER INSERT ON mail_outbox
-    FOR EACH STATEMENT EXECUTE FUNCTION usher_mail_wake();
+-- The per-recipient limits count the recipient's recent rows of a kind.
+CREATE INDEX mail_outbox_recipient ON mail_outbox (lower(to_addr), kind,
+    created_at);
 
 -- Queue one message unless the recipient had one of this kind in the last
 -- minute or `cap` in the last hour (both silently: the API answers the
--- same). Returns the new row's id, or NULL when suppressed.
+-- same). An advisory lock per recipient and kind makes two concurrent
+-- requests queue one message, not two. Returns the new row's id, or NULL
+-- when suppressed. The workers are woken by a NOTIFY usher_mail the
+-- programs send after their transaction commits: a NOTIFY inside it would
+-- serialize every committing transaction that queues mail (PostgreSQL
+-- takes a database-wide lock for it until the commit is flushed).
 CREATE FUNCTION usher_mail_enqueue(p_kind text, p_to text, p_user uuid,
     p_vars jsonb, p_cap integer, p_domain text) RETURNS bigint
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-	k	text := 'mail:' || p_kind || ':' || lower(p_to);
-	new_id	bigint;
+	last_minute	bigint;
+	last_hour	bigint;
+	new_id		bigint;
 BEGIN
-	IF (SELECT hits FROM usher_throttle_hit(k || ':m', 60)) > 1 THEN
-		RETURN NULL;
-	END IF;
-	IF p_cap > 0 AND
-	    (SELECT hits FROM usher_throttle_hit(k || ':h', 3600)) > p_cap THEN
+	PERFORM pg_advisory_xact_lock(hashtextextended(
+	    'usher_mail:' || p_kind || ':' || lower(p_to), 0));
+	SELECT count(*) FILTER (WHERE created_at > now() - interval '60 seconds'),
+	    count(*)
+	INTO last_minute, last_hour FROM mail_outbox
+	WHERE lower(to_addr) = lower(p_to) AND kind = p_kind
+	    AND created_at > now() - interval '1 hour';
+	IF last_minute > 0 OR (p_cap > 0 AND last_hour >= p_cap) THEN
 		RETURN NULL;
 	END IF;
 	INSERT INTO mail_outbox (kind, to_addr, user_id, vars, message_id)

@@ -609,6 +609,8 @@ main(int argc, char *argv[])
 		if (!setup(config))
 			return EX_FAIL;
 		ex = cmds[i].fn(argc - a - words, argv + a + words);
+		/* e.g. user create queued a verification mail */
+		db_notify_flush();
 		if (ex == EX_USAGE)
 			usage(stderr, cmds[i].group);
 		pw_free();
