@@ -21,6 +21,6 @@ lib_libusher_a_SOURCES = \
 	lib/tmpl.h lib/tmpl.c \
 	lib/mime.h lib/mime.c \
 	lib/mailtx.h lib/mailtx.c \
-	lib/mail.h lib/mail.c \
+	lib/mail.h lib/mail.c lib/maild.c \
 	lib/auth.h lib/auth.c \
 	lib/migrate.h lib/migrate.c
