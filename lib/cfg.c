@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cfg.h"
 #include "valid.h"
 #include "xmalloc.h"
@@ -340,29 +341,22 @@ cfg_parse(struct cfg *c, const char *text, char *err, size_t errsz)
 static enum usher_err
 load_file(struct cfg *c, const char *path, int must, char *err, size_t errsz)
 {
-	FILE		*f;
 	char		*buf;
 	size_t		 n;
 	enum usher_err	 rc;
-	int		 bad;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		if (!must && errno == ENOENT)
-			return USHER_OK;
+	rc = file_read(path, CFG_FILE_MAX, &buf, &n);
+	if (rc == USHER_ERR_NOT_FOUND && !must)
+		return USHER_OK;
+	if (rc == USHER_ERR_NOT_FOUND || rc == USHER_ERR_CONFIG) {
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		return USHER_ERR_CONFIG;
 	}
-	buf = xmalloc(CFG_FILE_MAX + 1);
-	n = fread(buf, 1, CFG_FILE_MAX + 1, f);
-	/* a directory opens, then fails to read: that is no empty file */
-	bad = ferror(f);
-	fclose(f);
-	if (bad || n > CFG_FILE_MAX || memchr(buf, '\0', n) != NULL) {
+	if (rc != USHER_OK || memchr(buf, '\0', n) != NULL) {
 		snprintf(err, errsz, "%s: unreadable, too large or binary", path);
 		free(buf);
 		return USHER_ERR_CONFIG;
 	}
-	buf[n] = '\0';
 	rc = cfg_parse(c, buf, err, errsz);
 	explicit_bzero(buf, n);
 	free(buf);

@@ -3,6 +3,7 @@ noinst_LIBRARIES += lib/libusher.a
 lib_libusher_a_SOURCES = \
 	lib/limits.h lib/err.h lib/err.c \
 	lib/xmalloc.h lib/xmalloc.c \
+	lib/buf.h lib/buf.c \
 	lib/log.h lib/log.c \
 	lib/cfg.h lib/cfg.c \
 	lib/valid.h lib/valid.c \

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
@@ -55,24 +56,19 @@ run(const char *sql)
 static char *
 slurp(const char *path)
 {
-	FILE	*f;
-	char	*buf;
-	size_t	 n;
+	char		*buf;
+	size_t		 n;
+	enum usher_err	 rc;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		log_error("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	buf = xmalloc(MIGRATION_MAX + 1);
-	n = fread(buf, 1, MIGRATION_MAX + 1, f);
-	fclose(f);
-	if (n > MIGRATION_MAX) {
+	if ((rc = file_read(path, MIGRATION_MAX, &buf, &n)) == USHER_OK)
+		return buf;
+	if (rc == USHER_ERR_TOO_LARGE)
 		log_error("%s: too large", path);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
+	else if (rc == USHER_ERR_INVALID)
+		log_error("%s: unreadable", path);
+	else
+		log_error("%s: %s", path, strerror(errno));
+	return NULL;
 }
 
 /* "0001-name.sql" -> 1; 0 if the name is not a migration's. */

@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include "buf.h"
 #include "limits.h"
 #include "log.h"
 #include "mime.h"
@@ -26,17 +27,6 @@
 #define TEXT_PLAIN	"text/plain; charset=utf-8"
 #define TEXT_HTML	"text/html; charset=utf-8"
 
-/*
- * A growable buffer with a hard cap (curl's dynbuf). Past MIME_MAX it
- * stops growing and remembers so, so writers need not check each append:
- * buf_take() reports it once at the end.
- */
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 over;
-};
-
 /* RFC 5322 3.3 names, whatever the locale. */
 static const char *const wdays[7] = {
 	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
@@ -45,52 +35,6 @@ static const char *const months[12] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 };
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	size_t	cap;
-
-	if (b->over || n > MIME_MAX - b->len) {
-		b->over = 1;
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap == 0 ? 256 : b->cap;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void
-buf_free(struct buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-/* Hand the text to *out (the caller frees it), or TOO_LARGE if capped. */
-static enum usher_err
-buf_take(struct buf *b, char **out, size_t *outlen)
-{
-	if (b->over)
-		return USHER_ERR_TOO_LARGE;
-	*out = b->p != NULL ? b->p : xstrdup("");
-	*outlen = b->len;
-	memset(b, 0, sizeof(*b));
-	return USHER_OK;
-}
 
 /* Log a refusal under mime_build, the function the outbox calls. */
 static enum usher_err
@@ -300,7 +244,7 @@ mime_encode_header(const char *utf8, int is_phrase)
 	char		*out = NULL;
 	size_t		 len;
 
-	memset(&b, 0, sizeof(b));
+	buf_init(&b, MIME_MAX);
 	if (utf8 != NULL && put_text(&b, utf8, is_phrase, "\r\n ") ==
 	    USHER_OK)
 		(void)buf_take(&b, &out, &len);
@@ -354,7 +298,7 @@ put_mailbox(struct buf *b, const char *name, const char *display,
 	struct buf	v;
 	enum usher_err	rc = USHER_ERR_INVALID;
 
-	memset(&v, 0, sizeof(v));
+	buf_init(&v, MIME_MAX);
 	if (!mime_valid_addr(addr))
 		goto out;
 	if (display != NULL && *display != '\0') {
@@ -436,7 +380,7 @@ put_subject(struct buf *b, const char *subject)
 	struct buf	v;
 	enum usher_err	rc = USHER_ERR_INVALID;
 
-	memset(&v, 0, sizeof(v));
+	buf_init(&v, MIME_MAX);
 	if (subject != NULL)
 		rc = put_text(&v, subject, 0, " ");
 	if (rc == USHER_OK)
@@ -580,7 +524,7 @@ mime_build(const struct mime_msg *m, char **out, size_t *outlen)
 	struct buf	b;
 	enum usher_err	rc;
 
-	memset(&b, 0, sizeof(b));
+	buf_init(&b, MIME_MAX);
 	*out = NULL;
 	*outlen = 0;
 	if (!valid_body(m->text) || (m->html != NULL && !valid_body(m->html))) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "tmpl.h"
 #include "valid.h"
@@ -113,57 +114,6 @@ struct tset {
 /* What tmpl_load() last loaded whole, or NULL. */
 static struct tset	*loaded;
 
-/*
- * A growable buffer with a hard cap (curl's dynbuf). Past TMPL_OUT_MAX
- * it stops growing and remembers so; buf_take() reports it once.
- */
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 over;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	size_t	cap;
-
-	if (b->over || n > TMPL_OUT_MAX - b->len) {
-		b->over = 1;
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap == 0 ? 1024 : b->cap;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-/* Hand the text to *out (the caller frees it), or TOO_LARGE if capped. */
-static enum usher_err
-buf_take(struct buf *b, char **out)
-{
-	if (b->over) {
-		free(b->p);
-		memset(b, 0, sizeof(*b));
-		return USHER_ERR_TOO_LARGE;
-	}
-	*out = b->p != NULL ? b->p : xstrdup("");
-	memset(b, 0, sizeof(*b));
-	return USHER_OK;
-}
-
 /* Free the parts t[0, TP__MAX) of one template. */
 static void
 tpl_free_parts(struct tpl *t)
@@ -199,35 +149,22 @@ tset_free(struct tset *s)
 static enum usher_err
 read_file(const char *path, char **out, size_t *outlen)
 {
-	FILE	*f;
-	char	*buf;
-	size_t	 n;
-	int	 bad;
+	enum usher_err	rc;
 
-	f = fopen(path, "r");
-	if (f == NULL) {
+	rc = file_read(path, TMPL_FILE_MAX, out, outlen);
+	if (rc == USHER_ERR_TOO_LARGE)
+		log_error("%s: larger than %d bytes", path, TMPL_FILE_MAX);
+	else if (rc == USHER_ERR_INVALID)
+		log_error("%s: unreadable", path);
+	else if (rc != USHER_OK)
 		log_error("%s: %s", path, strerror(errno));
+	else if (!valid_utf8(*out, *outlen)) {
+		log_error("%s: not UTF-8 text (or holds a NUL)", path);
+		free(*out);
+		*out = NULL;
 		return USHER_ERR_CONFIG;
 	}
-	buf = xmalloc(TMPL_FILE_MAX + 1);
-	n = fread(buf, 1, TMPL_FILE_MAX + 1, f);
-	/* a directory opens, then fails to read */
-	bad = ferror(f);
-	fclose(f);
-	if (bad)
-		log_error("%s: unreadable", path);
-	else if (n > TMPL_FILE_MAX)
-		log_error("%s: larger than %d bytes", path, TMPL_FILE_MAX);
-	else if (!valid_utf8(buf, n))
-		log_error("%s: not UTF-8 text (or holds a NUL)", path);
-	else {
-		buf[n] = '\0';
-		*out = xrealloc(buf, n + 1);
-		*outlen = n;
-		return USHER_OK;
-	}
-	free(buf);
-	return USHER_ERR_CONFIG;
+	return rc == USHER_OK ? USHER_OK : USHER_ERR_CONFIG;
 }
 
 /* 1 when s[0, len) holds no C0 control and no DEL but those in allow. */
@@ -608,7 +545,7 @@ render(enum tmpl_locale loc, enum tmpl_id id, enum tmpl_part part,
 			return USHER_ERR_INVALID;
 		}
 	}
-	memset(&b, 0, sizeof(b));
+	buf_init(&b, TMPL_OUT_MAX);
 	for (i = 0; i < t->nsegs; i++) {
 		s = &t->segs[i];
 		if (s->var == TV__MAX)
@@ -621,7 +558,7 @@ render(enum tmpl_locale loc, enum tmpl_id id, enum tmpl_part part,
 	if (b.over)
 		log_warn("%s %s.%s: output over %d bytes", locale_names[loc],
 		    tdefs[id].name, part_suffix[part], TMPL_OUT_MAX);
-	return buf_take(&b, out);
+	return buf_take(&b, out, NULL);
 }
 
 /* The template called name, a page or a mail as page says, or T__MAX. */
