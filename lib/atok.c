@@ -52,21 +52,18 @@ static struct db_stmt kstmts[K__MAX] = {
 	    "AND purpose = $2 AND used_at IS NULL", 2, 0 },
 };
 
-/* "\x" + hex of SHA-256(token), or 0 when the token cannot be ours. */
+/* The token's digest parameter, or 0 when the token cannot be ours. */
 static int
-digest(const char *token, char out[2 + 64 + 1])
+digest(const char *token, char out[DIGEST_PARAM])
 {
-	unsigned char	raw[LIM_MAIL_TOKEN_BYTES + 8], d[32];
+	unsigned char	raw[LIM_MAIL_TOKEN_BYTES + 8];
 	size_t		n;
 
 	if (token == NULL || strlen(token) > LIM_MAIL_TOKEN ||
 	    !b64url_decode(token, raw, sizeof(raw), &n) ||
 	    n != LIM_MAIL_TOKEN_BYTES)
 		return 0;
-	sha256(token, strlen(token), d);
-	out[0] = '\\';
-	out[1] = 'x';
-	hex_encode(d, sizeof(d), out + 2);
+	digest_param(token, out);
 	return 1;
 }
 
@@ -75,7 +72,7 @@ atok_mint(enum atok_purpose p, const char *uid, const char *email,
     const char *mail_id, unsigned ttl, char *token, char *expires)
 {
 	unsigned char	 raw[LIM_MAIL_TOKEN_BYTES];
-	char		 hash[2 + 64 + 1], secs[16], *enc;
+	char		 hash[DIGEST_PARAM], secs[16], *enc;
 	const char	*params[6];
 	PGresult	*res;
 	enum usher_err	 rc;
@@ -108,7 +105,7 @@ static enum usher_err
 lookup(enum tstmt st, const char *token, enum atok_purpose p,
     struct atok *out)
 {
-	char		 hash[2 + 64 + 1];
+	char		 hash[DIGEST_PARAM];
 	const char	*params[2];
 	PGresult	*res;
 	enum usher_err	 rc;

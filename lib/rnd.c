@@ -193,3 +193,14 @@ ct_equal(const void *a, const void *b, size_t len)
 {
 	return CRYPTO_memcmp(a, b, len) == 0;
 }
+
+void
+digest_param(const char *s, char out[DIGEST_PARAM])
+{
+	unsigned char	d[32];
+
+	sha256(s, strlen(s), d);
+	out[0] = '\\';
+	out[1] = 'x';
+	hex_encode(d, sizeof(d), out + 2);
+}

@@ -19,6 +19,12 @@ int		 b64url_decode(const char *s, unsigned char *out, size_t max,
 void		 hex_encode(const void *buf, size_t len, char *out);
 /* SHA-256 of buf into out[32]. */
 void		 sha256(const void *buf, size_t len, unsigned char out[32]);
+/*
+ * "\x" + lowercase hex of SHA-256(s): a token's digest as a bytea text
+ * parameter (how refresh and link tokens are stored).
+ */
+#define DIGEST_PARAM	(2 + 64 + 1)
+void		 digest_param(const char *s, char out[DIGEST_PARAM]);
 /* Constant-time equality of two equal-length buffers (CRYPTO_memcmp). */
 int		 ct_equal(const void *a, const void *b, size_t len);
 

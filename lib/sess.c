@@ -125,18 +125,6 @@ sess_pair_json(const struct tokpair *p, const struct user *u)
 	return o;
 }
 
-/* "\x" + hex of SHA-256(token): bytea input syntax. */
-static void
-digest_param(const char *token, char out[2 + 64 + 1])
-{
-	unsigned char	d[32];
-
-	sha256(token, strlen(token), d);
-	out[0] = '\\';
-	out[1] = 'x';
-	hex_encode(d, sizeof(d), out + 2);
-}
-
 static enum usher_err
 new_refresh(char **tok)
 {
@@ -170,7 +158,7 @@ enum usher_err
 sess_create(const struct user *u, const char *ua, const char *ip,
     struct tokpair *out)
 {
-	char		 hash[67], ttl[16], uabuf[LIM_USER_AGENT + 1];
+	char		 hash[DIGEST_PARAM], ttl[16], uabuf[LIM_USER_AGENT + 1];
 	const char	*p[5];
 	PGresult	*res;
 	enum usher_err	 rc;
@@ -313,7 +301,8 @@ rotate(const char *token, PGresult *res, struct tokpair *out,
     struct user **u, unsigned *retry)
 {
 	const struct rate	*rt = &cfg.rate[RATE_REFRESH_SESSION];
-	char			 oldh[67], newh[67], ttl[16], win[16], lim[16];
+	char			 oldh[DIGEST_PARAM], newh[DIGEST_PARAM];
+	char			 ttl[16], win[16], lim[16];
 	char			 key[THROTTLE_KEY], *blob = NULL, *plain;
 	const char		*p[8];
 	PGresult		*rr = NULL;
@@ -365,7 +354,7 @@ rotate(const char *token, PGresult *res, struct tokpair *out,
 static enum usher_err
 replay(const char *token, struct tokpair *out, struct user **u)
 {
-	char		 h[67], grace[16], *plain = NULL, *nl;
+	char		 h[DIGEST_PARAM], grace[16], *plain = NULL, *nl;
 	const char	*p[3];
 	PGresult	*res;
 	enum usher_err	 rc;
@@ -423,7 +412,7 @@ enum usher_err
 sess_refresh(const char *token, struct tokpair *out, struct user **u,
     unsigned *retry)
 {
-	char		 oldh[67];
+	char		 oldh[DIGEST_PARAM];
 	const char	*p[1] = { oldh };
 	PGresult	*res = NULL;
 	enum usher_err	 rc;
