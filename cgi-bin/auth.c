@@ -212,10 +212,9 @@ post_logout(struct req *r)
 static void
 post_mail_request(struct req *r, enum mail_kind kind)
 {
-	struct client		 cl;
-	struct json_object	*o;
-	enum usher_err		 rc;
-	unsigned		 retry = 0;
+	struct client	 cl;
+	enum usher_err	 rc;
+	unsigned	 retry = 0;
 
 	if (!req_fields(r, email_fields, NF(email_fields)))
 		return;
@@ -226,9 +225,7 @@ post_mail_request(struct req *r, enum mail_kind kind)
 		resp_fail(r, rc, retry, NULL);
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string("accepted"));
-	resp_json(r, 202, o);
+	resp_accepted(r);
 }
 
 static void
@@ -297,6 +294,13 @@ page_locale(struct req *r, const struct user *u)
 	return tmpl_locale_accept(req_header(r, "Accept-Language"));
 }
 
+/* How a page names the account: its display name, else its address. */
+static const char *
+page_name(const struct user *u)
+{
+	return u->display_name != NULL ? u->display_name : u->email;
+}
+
 /* A server-rendered page; forms may post back to public_url only. */
 static void
 answer_page(struct req *r, int status, const char *name,
@@ -347,7 +351,7 @@ get_verify(struct req *r)
 	memset(&tv, 0, sizeof(tv));
 	rc = token ? acct_verify_email(token, &u) : USHER_ERR_LINK_INVALID;
 	if (rc == USHER_OK) {
-		tv.v[TV_USER_NAME] = u->display_name ? u->display_name : u->email;
+		tv.v[TV_USER_NAME] = page_name(u);
 		answer_page(r, 200, "verify_ok", page_locale(r, u), &tv);
 	} else if (rc == USHER_ERR_UNAVAILABLE || rc == USHER_ERR_INTERNAL)
 		resp_error(r, rc, NULL);
@@ -370,7 +374,7 @@ reset_form(struct req *r, int status, const char *name, const char *token,
 	tv.v[TV_ACTION] = action;
 	tv.v[TV_TOKEN] = token;
 	tv.v[TV_MIN_LENGTH] = min;
-	tv.v[TV_USER_NAME] = u->display_name ? u->display_name : u->email;
+	tv.v[TV_USER_NAME] = page_name(u);
 	answer_page(r, status, name, page_locale(r, u), &tv);
 	free(action);
 }

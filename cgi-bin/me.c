@@ -126,11 +126,10 @@ put_password(struct req *r)
 static void
 post_email(struct req *r)
 {
-	struct client		 cl;
-	struct json_object	*o;
-	const char		*email, *pw;
-	enum usher_err		 rc;
-	unsigned		 retry = 0;
+	struct client	 cl;
+	const char	*email, *pw;
+	enum usher_err	 rc;
+	unsigned	 retry = 0;
 
 	if (!req_fields(r, email_fields, NF(email_fields)))
 		return;
@@ -143,9 +142,7 @@ post_email(struct req *r)
 		resp_fail(r, rc, retry, NULL);
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string("accepted"));
-	resp_json(r, 202, o);
+	resp_accepted(r);
 }
 
 static void

@@ -83,20 +83,25 @@ acct_init(void)
 	    USHER_ERR_CONFIG;
 }
 
-/* One row of USER_COLS into *u; USHER_ERR_NOT_FOUND when none. */
-static enum usher_err
-one_user(enum astmt st, const char *const *p, struct user **u)
+enum usher_err
+acct_user_row(struct db_stmt *st, const char *const *p, struct user **u)
 {
 	PGresult	*res;
 	enum usher_err	 rc;
 
 	*u = NULL;
-	if ((rc = db_exec(&astmts[st], p, &res)) != USHER_OK)
+	if ((rc = db_exec(st, p, &res)) != USHER_OK)
 		return rc;
 	if (PQntuples(res) > 0)
 		*u = user_from_row(res, 0, 0);
 	PQclear(res);
 	return *u ? USHER_OK : USHER_ERR_NOT_FOUND;
+}
+
+static enum usher_err
+one_user(enum astmt st, const char *const *p, struct user **u)
+{
+	return acct_user_row(&astmts[st], p, u);
 }
 
 /* Unique violations to the contract's conflicts. */
@@ -206,6 +211,21 @@ acct_check_password(const struct user *u, const char *pw, size_t len, int *re)
 	}
 	return pw_verify(pw, len, u->password_hash, re) == USHER_OK ?
 	    USHER_OK : USHER_ERR_CREDENTIALS;
+}
+
+enum usher_err
+acct_reauth(const struct user *u, const char *pw, size_t len,
+    const struct client *cl, unsigned *retry)
+{
+	enum usher_err	rc;
+	int		re;
+
+	/* a stolen access token must not become a password oracle */
+	if ((rc = throttle_login_check(u->id, cl->ip, retry)) != USHER_OK)
+		return rc;
+	if ((rc = acct_check_password(u, pw, len, &re)) != USHER_OK)
+		(void)throttle_login_failed(u->id, cl->ip);
+	return rc;
 }
 
 /*
@@ -350,17 +370,11 @@ acct_change_password(const struct user *u, const char *keep,
 	char		 hash[LIM_SCRYPT_HASH];
 	const char	*p[2];
 	enum usher_err	 rc;
-	int		 re;
 
 	if (u->role == ROLE_GUEST || u->password_hash == NULL)
 		return USHER_ERR_FORBIDDEN;
-	/* a stolen access token must not become a password oracle */
-	if ((rc = throttle_login_check(u->id, cl->ip, retry)) != USHER_OK)
+	if ((rc = acct_reauth(u, cur, curlen, cl, retry)) != USHER_OK)
 		return rc;
-	if ((rc = acct_check_password(u, cur, curlen, &re)) != USHER_OK) {
-		(void)throttle_login_failed(u->id, cl->ip);
-		return rc;
-	}
 	if ((rc = acct_hash_new(newpw, newlen, hash)) != USHER_OK)
 		return rc;
 	p[0] = u->id;

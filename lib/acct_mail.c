@@ -13,7 +13,6 @@
 #include "cfg.h"
 #include "db.h"
 #include "mail.h"
-#include "pw.h"
 #include "throttle.h"
 #include "xmalloc.h"
 
@@ -42,16 +41,10 @@ static struct db_stmt estmts[E__MAX] = {
 static enum usher_err
 user_row(enum estmt st, const char *const *p, struct user **u)
 {
-	PGresult	*res;
-	enum usher_err	 rc;
+	enum usher_err	rc;
 
-	*u = NULL;
-	if ((rc = db_exec(&estmts[st], p, &res)) != USHER_OK)
-		return rc;
-	if (PQntuples(res) == 1)
-		*u = user_from_row(res, 0, 0);
-	PQclear(res);
-	return *u != NULL ? USHER_OK : USHER_ERR_LINK_INVALID;
+	rc = acct_user_row(&estmts[st], p, u);
+	return rc == USHER_ERR_NOT_FOUND ? USHER_ERR_LINK_INVALID : rc;
 }
 
 enum usher_err
@@ -169,19 +162,13 @@ acct_change_email(const struct user *u, const char *email, const char *pw,
 	struct mail_extra	 x;
 	const char		*p[1] = { email };
 	enum usher_err		 rc;
-	int			 re;
 
 	if (u->role == ROLE_GUEST || u->password_hash == NULL)
 		return USHER_ERR_FORBIDDEN;
 	if (!cfg.mail_enabled)
 		return USHER_ERR_MAIL_DISABLED;
-	/* a stolen access token must not become a password oracle */
-	if ((rc = throttle_login_check(u->id, cl->ip, retry)) != USHER_OK)
+	if ((rc = acct_reauth(u, pw, len, cl, retry)) != USHER_OK)
 		return rc;
-	if ((rc = acct_check_password(u, pw, len, &re)) != USHER_OK) {
-		(void)throttle_login_failed(u->id, cl->ip);
-		return rc;
-	}
 	rc = db_exec_found(&estmts[E_TAKEN], p);
 	if (rc == USHER_OK)
 		return USHER_ERR_EMAIL_TAKEN;

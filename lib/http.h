@@ -79,6 +79,8 @@ const char	*req_form(struct req *, const char *name);
 void		 resp_header(struct req *, const char *name, const char *value);
 void		 resp_json(struct req *, int status, struct json_object *obj);
 void		 resp_empty(struct req *, int status);
+/* 202 {"status":"accepted"}: queued (mail), whatever happens next. */
+void		 resp_accepted(struct req *);
 void		 resp_raw(struct req *, int status, const char *ctype,
 		    const char *body, size_t len);
 /* problem+json for `e`, with an optional detail (static or copied). */

@@ -204,6 +204,15 @@ resp_empty(struct req *r, int status)
 	resp_raw(r, status, NULL, NULL, 0);
 }
 
+void
+resp_accepted(struct req *r)
+{
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "status", json_object_new_string("accepted"));
+	resp_json(r, 202, o);
+}
+
 static struct json_object *
 problem(enum usher_err e, const char *code, const char *detail)
 {
