@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "mime.h"
 #include "valid.h"
 #include "xmalloc.h"
 
@@ -413,6 +414,8 @@ is_http_url(const char *s)
 static enum usher_err
 check_mail(const struct cfg *c, char *err, size_t errsz)
 {
+	char	addr[LIM_EMAIL + 1];
+
 	if (strcmp(c->mail_transport, "file") != 0 &&
 	    strcmp(c->mail_transport, "smtp") != 0) {
 		snprintf(err, errsz, "mail_transport must be file or smtp");
@@ -425,9 +428,11 @@ check_mail(const struct cfg *c, char *err, size_t errsz)
 		    "(smtp:// with STARTTLS, or smtps://)");
 		return USHER_ERR_CONFIG;
 	}
-	if (strchr(c->mail_from, '@') == NULL ||
-	    (c->mail_reply_to != NULL && strchr(c->mail_reply_to, '@') == NULL)) {
-		snprintf(err, errsz, "mail_from and mail_reply_to need an address");
+	if (!mime_sender_addr(c->mail_from, addr, sizeof(addr)) ||
+	    (c->mail_reply_to != NULL &&
+	    !mime_sender_addr(c->mail_reply_to, addr, sizeof(addr)))) {
+		snprintf(err, errsz, "mail_from and mail_reply_to must be "
+		    "\"Name <address>\" or \"address\"");
 		return USHER_ERR_CONFIG;
 	}
 	if (c->frontend_url != NULL && !is_http_url(c->frontend_url)) {

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "log.h"
 #include "mail.h"
+#include "mime.h"
 #include "xmalloc.h"
 
 static const char *const kinds[MAIL__MAX] = {
@@ -74,16 +75,11 @@ mail_kind_parse(const char *s)
 void
 mail_sender_domain(char *out, size_t sz)
 {
-	const char	*at = strrchr(cfg.mail_from, '@');
-	size_t		 n;
+	char	addr[LIM_EMAIL + 1];
 
-	if (at == NULL) {
-		snprintf(out, sz, "localhost");
-		return;
-	}
-	at++;
-	n = strcspn(at, "> \t");
-	snprintf(out, sz, "%.*s", (int)n, at);
+	if (!mime_sender_addr(cfg.mail_from, addr, sizeof(addr)))
+		snprintf(addr, sizeof(addr), "@localhost");
+	snprintf(out, sz, "%s", strrchr(addr, '@') + 1);
 }
 
 static void

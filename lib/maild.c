@@ -68,22 +68,6 @@ static struct db_stmt mstmts[M__MAX] = {
 	    "make_interval(secs => $2::int) WHERE id = $1::bigint", 2, 0 },
 };
 
-/* The bare address of "Name <addr>" or "addr"; into out. */
-static void
-bare_addr(const char *s, char *out, size_t sz)
-{
-	const char	*lt = strrchr(s, '<');
-	size_t		 n;
-
-	if (lt == NULL) {
-		snprintf(out, sz, "%s", s);
-		return;
-	}
-	lt++;
-	n = strcspn(lt, ">");
-	snprintf(out, sz, "%.*s", (int)n, lt);
-}
-
 /* One claimed row and what rendering it needs. */
 struct job {
 	const PGresult		*res;
@@ -374,7 +358,7 @@ send_one(struct job *j, struct mailtx *tx, struct mail_stats *st)
 	if (j->skipped)
 		return USHER_OK;
 	if (j->msg != NULL) {
-		bare_addr(cfg.mail_from, from, sizeof(from));
+		(void)mime_sender_addr(cfg.mail_from, from, sizeof(from));
 		r = mailtx_send(tx, col(j, C_ID), from, j->to, j->msg, j->len,
 		    j->why, sizeof(j->why));
 	}

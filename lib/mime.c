@@ -347,31 +347,42 @@ static enum usher_err
 put_sender(struct buf *b, const char *name, const char *cfg)
 {
 	const char	*lt, *s, *e;
-	char		*display = NULL, *addr = NULL;
-	size_t		 len;
-	enum usher_err	 rc = USHER_ERR_INVALID;
+	char		*display, addr[LIM_EMAIL + 1];
+	enum usher_err	 rc;
 
-	if (cfg == NULL)
-		goto out;
-	lt = strrchr(cfg, '<');
-	if (lt == NULL) {
-		rc = put_mailbox(b, name, NULL, cfg);
-		goto out;
-	}
-	len = strlen(cfg);
-	if (cfg[len - 1] != '>')
-		goto out;
-	addr = xstrndup(lt + 1, (size_t)(cfg + len - 1 - (lt + 1)));
+	if (cfg == NULL || !mime_sender_addr(cfg, addr, sizeof(addr)))
+		return USHER_ERR_INVALID;
+	if ((lt = strrchr(cfg, '<')) == NULL)
+		return put_mailbox(b, name, NULL, addr);
 	for (s = cfg; s < lt && *s == ' '; s++)
 		continue;
 	for (e = lt; e > s && e[-1] == ' '; e--)
 		continue;
 	display = unquote(s, e);
 	rc = put_mailbox(b, name, display, addr);
-out:
 	free(display);
-	free(addr);
 	return rc;
+}
+
+int
+mime_sender_addr(const char *s, char *out, size_t sz)
+{
+	const char	*a, *lt;
+	size_t		 len = strlen(s), n;
+
+	a = s;
+	n = len;
+	if ((lt = strrchr(s, '<')) != NULL) {
+		if (s[len - 1] != '>')
+			return 0;
+		a = lt + 1;
+		n = (size_t)(s + len - 1 - a);
+	}
+	if (n >= sz)
+		return 0;
+	memcpy(out, a, n);
+	out[n] = '\0';
+	return mime_valid_addr(out);
 }
 
 static enum usher_err

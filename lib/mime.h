@@ -48,6 +48,12 @@ enum usher_err	 mime_build(const struct mime_msg *, char **out,
 int		 mime_valid_addr(const char *s);
 
 /*
+ * The address of a configured sender, "Name <addr>" or "addr", into out
+ * (size sz); 1 when it is there and mime_valid_addr() takes it.
+ */
+int		 mime_sender_addr(const char *s, char *out, size_t sz);
+
+/*
  * RFC 2047 encoding of a UTF-8 header text, a phrase (display name) when
  * is_phrase, else unstructured text (Subject). ASCII text that needs no
  * encoding comes back as it is, a phrase with specials as an RFC 5322
