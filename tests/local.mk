@@ -1,6 +1,7 @@
 # tests/local.mk -- C unit tests of lib/ (TAP); the end-to-end suite runs from tests/run
 UNIT_TESTS = tests/unit/t_rnd tests/unit/t_pw tests/unit/t_tok \
-	tests/unit/t_json tests/unit/t_valid tests/unit/t_cfg tests/unit/t_mime \
+	tests/unit/t_json tests/unit/t_valid tests/unit/t_cfg tests/unit/t_buf \
+	tests/unit/t_mime \
 	tests/unit/t_tmpl tests/unit/t_mailtx
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -17,6 +18,8 @@ tests_unit_t_valid_SOURCES = tests/unit/t_valid.c tests/unit/tap.h
 tests_unit_t_valid_LDADD = $(USHER_LIBS)
 tests_unit_t_cfg_SOURCES = tests/unit/t_cfg.c tests/unit/tap.h
 tests_unit_t_cfg_LDADD = $(USHER_LIBS)
+tests_unit_t_buf_SOURCES = tests/unit/t_buf.c tests/unit/tap.h
+tests_unit_t_buf_LDADD = $(USHER_LIBS)
 tests_unit_t_mime_SOURCES = tests/unit/t_mime.c tests/unit/tap.h
 tests_unit_t_mime_LDADD = $(USHER_LIBS)
 tests_unit_t_tmpl_SOURCES = tests/unit/t_tmpl.c tests/unit/tap.h

@@ -481,6 +481,23 @@ test_check(void)
 		{ __LINE__, { "public_url", "example.org", NULL }, 0, NULL },
 		{ __LINE__, { "public_url", "https://example.org", NULL }, 1,
 		  NULL },
+		/* mail: a sender we can put in From, a transport we have */
+		{ __LINE__, { "mail_from", "usher", NULL }, 0, NULL },
+		{ __LINE__, { "mail_from", "Usher <no-reply@example.org", NULL },
+		  0, NULL },
+		{ __LINE__, { "mail_from", "Usher <a@b@example.org>", NULL }, 0,
+		  NULL },
+		{ __LINE__, { "mail_from", "\"Ушер\" <no-reply@example.org>",
+		  NULL }, 1, NULL },
+		{ __LINE__, { "mail_from", "no-reply@example.org", NULL }, 1,
+		  NULL },
+		{ __LINE__, { "mail_reply_to", "help desk", NULL }, 0, NULL },
+		{ __LINE__, { "mail_transport", "sendmail", NULL }, 0, NULL },
+		{ __LINE__, { "mail_transport", "smtp", NULL }, 0, NULL },
+		{ __LINE__, { "mail_transport", "smtp", "smtp_url",
+		  "smtp://mx.example.org:587", NULL }, 1, NULL },
+		{ __LINE__, { "frontend_url", "https://app.example.org/", NULL },
+		  0, NULL },
 	};
 	struct cfg	 c;
 	char		 err[ERRSZ];
