@@ -53,9 +53,6 @@
 #define LIM_MAIL_BATCH		500		/* messages per worker transaction */
 #define LIM_MAIL_BACKOFF_MAX	(6 * 3600)	/* longest wait between retries */
 #define LIM_MAIL_ERROR		500		/* bytes of a stored delivery error */
-#define LIM_NOTICE_TITLE	200		/* notification title, characters */
-#define LIM_NOTICE_BODY		4000		/* notification body, characters */
-#define LIM_FORM_FIELDS		8		/* fields of a form body we read */
 
 /* Lists. */
 #define LIM_LIST_DEFAULT	20

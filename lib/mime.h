@@ -21,7 +21,6 @@ struct mime_msg {
 	const char	*html;		/* UTF-8 HTML body, or NULL */
 	const char	*message_id;	/* "<...@...>", stable per outbox row */
 	time_t		 date;
-	const char	*list_id;	/* ignored: not a mailing list */
 };
 
 /*
