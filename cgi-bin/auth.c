@@ -401,7 +401,7 @@ get_reset(struct req *r)
 
 	if (to_frontend(r, "/reset-password", token))
 		return;
-	rc = token ? acct_reset_check(token, &u) : USHER_ERR_LINK_INVALID;
+	rc = acct_reset_check(token, &u);
 	if (rc == USHER_OK)
 		reset_form(r, 200, "reset_form", token, u);
 	else
@@ -419,10 +419,6 @@ post_reset_form(struct req *r)
 	const char		*pw = req_form(r, "password");
 	enum usher_err		 rc;
 
-	if (token == NULL || strlen(token) > LIM_MAIL_TOKEN) {
-		reset_failed(r, USHER_ERR_LINK_INVALID);
-		return;
-	}
 	if ((rc = acct_reset_check(token, &u)) != USHER_OK) {
 		reset_failed(r, rc);
 		return;

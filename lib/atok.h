@@ -34,8 +34,8 @@ enum usher_err	atok_mint(enum atok_purpose, const char *uid,
  * Use `token` once if its purpose is `purpose` (or, for ATOK_VERIFY_EMAIL,
  * also ATOK_EMAIL_CHANGE: both are confirmations of an address). Inside
  * the caller's transaction, which must apply the token's effect before
- * committing. USHER_ERR_LINK_INVALID (unknown, used, killed, malformed) or
- * USHER_ERR_LINK_EXPIRED.
+ * committing. USHER_ERR_LINK_INVALID (unknown, used, killed, malformed,
+ * NULL) or USHER_ERR_LINK_EXPIRED.
  */
 enum usher_err	atok_take(const char *token, enum atok_purpose,
 		    struct atok *out);
