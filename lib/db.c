@@ -16,6 +16,8 @@ static char	*conninfo;
 static unsigned	 conn_gen = 1;	/* bumped on each (re)connection */
 static char	 last_constraint[64];
 
+static void	 deferred_clear(void);
+
 static void
 notice_quiet(void *arg, const PGresult *res)
 {
@@ -28,6 +30,7 @@ connect_now(void)
 {
 	if (conn != NULL)
 		PQfinish(conn);
+	deferred_clear();
 	conn = PQconnectdb(conninfo);
 	conn_gen++;
 	if (PQstatus(conn) != CONNECTION_OK) {
@@ -80,6 +83,7 @@ db_ready(void)
 	case PQTRANS_INTRANS:
 	case PQTRANS_INERROR:
 		log_warn("rolling back a transaction left open");
+		deferred_clear();
 		res = PQexec(conn, "ROLLBACK");
 		PQclear(res);
 		if (PQtransactionStatus(conn) == PQTRANS_IDLE)
@@ -245,25 +249,190 @@ simple(const char *sql)
 enum usher_err
 db_begin(void)
 {
+	deferred_clear();
 	return simple("BEGIN");
+}
+
+/* ------------------------------------------ work sent with the COMMIT */
+
+#define DEFER_MAX	4
+#define NOTIFY_MAX	4
+
+/* A statement db_exec_at_commit queued, with copies of its parameters. */
+struct deferred {
+	struct db_stmt	*st;
+	char		**params;
+};
+
+static struct deferred	 deferred[DEFER_MAX];
+static size_t		 deferred_n;
+static const char	*notify_pending[NOTIFY_MAX];
+static size_t		 notify_n;
+
+/* Its own transaction writes no WAL of its own: the commit does not wait
+ * for the disk. */
+#define NOTIFY_SQL	"SELECT pg_notify($1, '')"
+
+static void
+deferred_clear(void)
+{
+	size_t	i;
+	int	j;
+
+	for (i = 0; i < deferred_n; i++) {
+		for (j = 0; j < deferred[i].st->nparams; j++)
+			free(deferred[i].params[j]);
+		free(deferred[i].params);
+	}
+	deferred_n = 0;
+}
+
+enum usher_err
+db_exec_at_commit(struct db_stmt *st, const char *const *params)
+{
+	struct deferred	*d;
+	enum usher_err	 rc;
+	int		 j;
+
+	if (conn == NULL || deferred_n == DEFER_MAX ||
+	    PQtransactionStatus(conn) != PQTRANS_INTRANS)
+		return db_exec(st, params, NULL);
+	if ((rc = prepare(st)) != USHER_OK)
+		return rc;
+	d = &deferred[deferred_n++];
+	d->st = st;
+	d->params = xcalloc((size_t)st->nparams + 1, sizeof(char *));
+	for (j = 0; j < st->nparams; j++)
+		d->params[j] = params[j] ? xstrdup(params[j]) : NULL;
+	return USHER_OK;
+}
+
+/*
+ * The connection is in a state nothing can use any more (a pipeline that
+ * did not end): drop it; db_ready() connects again.
+ */
+static enum usher_err
+drop_conn(const char *why)
+{
+	log_error("dropping the PostgreSQL connection: %s", why);
+	PQfinish(conn);
+	conn = NULL;
+	return USHER_ERR_UNAVAILABLE;
+}
+
+/*
+ * One result of a pipelined query, and the NULL that ends it. Returns its
+ * status; `name` names it in the log when it failed (a warning only when
+ * `quiet`: no classification, no constraint recorded).
+ */
+static enum usher_err
+pipeline_result(const char *name, int quiet)
+{
+	PGresult	*res, *more;
+	enum usher_err	 rc = USHER_OK;
+
+	res = PQgetResult(conn);
+	switch (res ? PQresultStatus(res) : PGRES_FATAL_ERROR) {
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+		break;
+	case PGRES_PIPELINE_ABORTED:
+		/* an earlier query failed: its error is the one reported */
+		rc = USHER_ERR_INTERNAL;
+		break;
+	default:
+		if (quiet) {
+			log_warn("%s failed: %s", name, res ?
+			    PQresultErrorMessage(res) : PQerrorMessage(conn));
+			rc = USHER_ERR_INTERNAL;
+		} else
+			rc = classify(res, name);
+		break;
+	}
+	PQclear(res);
+	if (res != NULL)
+		while ((more = PQgetResult(conn)) != NULL)
+			PQclear(more);
+	return rc;
+}
+
+/*
+ * COMMIT with the deferred statements before it and the pending
+ * notifications after it, in one round trip: a libpq pipeline. A failing
+ * deferred statement aborts the transaction (the COMMIT is skipped; the
+ * caller rolls back); a failing notification is only logged.
+ */
+static enum usher_err
+pipeline_commit(void)
+{
+	PGresult	*res;
+	const char	*p[1];
+	enum usher_err	 rc = USHER_OK, r;
+	size_t		 i, nd = deferred_n, nn = notify_n;
+	int		 sent = 1;
+
+	/* a transaction that failed or was lost with its connection */
+	if (PQtransactionStatus(conn) != PQTRANS_INTRANS)
+		return USHER_ERR_INTERNAL;
+	if (PQenterPipelineMode(conn) != 1)
+		return drop_conn(PQerrorMessage(conn));
+	for (i = 0; sent && i < nd; i++)
+		sent = PQsendQueryPrepared(conn, deferred[i].st->name,
+		    deferred[i].st->nparams,
+		    (const char *const *)deferred[i].params, NULL, NULL, 0);
+	if (sent)
+		sent = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL,
+		    NULL, 0);
+	for (i = 0; sent && i < nn; i++) {
+		p[0] = notify_pending[i];
+		sent = PQsendQueryParams(conn, NOTIFY_SQL, 1, NULL, p, NULL,
+		    NULL, 0);
+	}
+	if (!sent || PQpipelineSync(conn) != 1)
+		return drop_conn(PQerrorMessage(conn));
+	for (i = 0; i < nd; i++)
+		if ((r = pipeline_result(deferred[i].st->name, 0)) != USHER_OK &&
+		    rc == USHER_OK)
+			rc = r;
+	if ((r = pipeline_result("COMMIT", 0)) != USHER_OK && rc == USHER_OK)
+		rc = r;
+	for (i = 0; i < nn; i++)
+		(void)pipeline_result("NOTIFY", 1);
+	res = PQgetResult(conn);
+	if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+		PQclear(res);
+		return drop_conn("the pipeline did not end in its sync");
+	}
+	PQclear(res);
+	if (PQexitPipelineMode(conn) != 1)
+		return drop_conn(PQerrorMessage(conn));
+	if (rc == USHER_OK)
+		notify_n = 0;
+	return rc;
 }
 
 enum usher_err
 db_commit(void)
 {
-	return simple("COMMIT");
+	enum usher_err	rc;
+
+	if (deferred_n == 0 && notify_n == 0)
+		return simple("COMMIT");
+	if (conn == NULL)
+		rc = USHER_ERR_UNAVAILABLE;
+	else
+		rc = pipeline_commit();
+	deferred_clear();
+	return rc;
 }
 
 void
 db_rollback(void)
 {
+	deferred_clear();
 	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE)
 		(void)simple("ROLLBACK");
 }
-
-#define NOTIFY_MAX	4
-static const char	*notify_pending[NOTIFY_MAX];
-static size_t		 notify_n;
 
 void
 db_notify_later(const char *channel)
@@ -289,7 +458,7 @@ db_notify_flush(void)
 		    PQtransactionStatus(conn) != PQTRANS_IDLE)
 			break;
 		p[0] = notify_pending[i];
-		res = PQexecParams(conn, "SELECT pg_notify($1, '')", 1, NULL, p,
+		res = PQexecParams(conn, NOTIFY_SQL, 1, NULL, p,
 		    NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			log_warn("NOTIFY %s failed: %s", p[0],

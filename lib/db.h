@@ -37,14 +37,26 @@ enum usher_err	 db_exec(struct db_stmt *, const char *const *params,
 /* Run a statement that returns rows; USHER_ERR_NOT_FOUND when none. */
 enum usher_err	 db_exec_found(struct db_stmt *, const char *const *params);
 const char	*db_constraint(void);
+/*
+ * Run a statement whose rows nobody reads as part of the open transaction,
+ * sent with its COMMIT in one round trip (a libpq pipeline): queueing a
+ * mail then costs the request no wait of its own. Its errors (a unique
+ * violation gives USHER_ERR_CONFLICT) are db_commit()'s. Outside a
+ * transaction, or beyond a few per transaction, it runs at once.
+ * Parameters are copied.
+ */
+enum usher_err	 db_exec_at_commit(struct db_stmt *,
+		    const char *const *params);
 enum usher_err	 db_begin(void);
 enum usher_err	 db_commit(void);
+/* Roll back the open transaction, if any, and drop deferred statements. */
 void		 db_rollback(void);
 /*
- * NOTIFY `channel` once the current work is done (db_notify_flush), in a
- * statement of its own after the commit: a NOTIFY inside a transaction
- * makes PostgreSQL serialize the commits of all such transactions. A
- * static string; at most a few distinct channels.
+ * NOTIFY `channel` once the current work is committed: with the COMMIT
+ * that has deferred statements (in its pipeline, after it), or else by
+ * db_notify_flush(). Never inside the transaction: PostgreSQL serializes
+ * the commits of all transactions that notify. A static string; at most a
+ * few distinct channels.
  */
 void		 db_notify_later(const char *channel);
 /* Send the pending notifications (the HTTP loop calls it after each

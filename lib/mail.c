@@ -115,7 +115,8 @@ mail_enqueue(enum mail_kind kind, const char *to, const char *uid,
 	p[3] = json_object_to_json_string_ext(vars, JSON_C_TO_STRING_PLAIN);
 	p[4] = cap;
 	p[5] = domain;
-	rc = db_exec(&mstmts[M_ENQUEUE], p, NULL);
+	/* with the COMMIT, when in a transaction: no round trip of its own */
+	rc = db_exec_at_commit(&mstmts[M_ENQUEUE], p);
 	json_object_put(vars);
 	if (rc == USHER_OK)
 		db_notify_later("usher_mail");
