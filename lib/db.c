@@ -371,9 +371,6 @@ pipeline_commit(void)
 	size_t		 i, nd = deferred_n, nn = notify_n;
 	int		 sent = 1;
 
-	/* a transaction that failed or was lost with its connection */
-	if (PQtransactionStatus(conn) != PQTRANS_INTRANS)
-		return USHER_ERR_INTERNAL;
 	if (PQenterPipelineMode(conn) != 1)
 		return drop_conn(PQerrorMessage(conn));
 	for (i = 0; sent && i < nd; i++)
@@ -416,10 +413,18 @@ db_commit(void)
 {
 	enum usher_err	rc;
 
-	if (deferred_n == 0 && notify_n == 0)
-		return simple("COMMIT");
-	if (conn == NULL)
-		rc = USHER_ERR_UNAVAILABLE;
+	/*
+	 * A transaction lost with its connection, or one a failed statement
+	 * aborted (PostgreSQL would answer its COMMIT with a ROLLBACK): an
+	 * error, never a silent success; the caller rolls back.
+	 */
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+		rc = classify(NULL, "COMMIT");
+	else if (PQtransactionStatus(conn) != PQTRANS_INTRANS) {
+		log_error("COMMIT of a transaction that is not open and sound");
+		rc = USHER_ERR_INTERNAL;
+	} else if (deferred_n == 0 && notify_n == 0)
+		rc = simple("COMMIT");
 	else
 		rc = pipeline_commit();
 	deferred_clear();
