@@ -2,7 +2,7 @@
 UNIT_TESTS = tests/unit/t_rnd tests/unit/t_pw tests/unit/t_tok \
 	tests/unit/t_json tests/unit/t_valid tests/unit/t_cfg tests/unit/t_buf \
 	tests/unit/t_mime \
-	tests/unit/t_tmpl tests/unit/t_mailtx
+	tests/unit/t_tmpl tests/unit/t_mailtx tests/unit/t_db
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_unit_t_rnd_SOURCES = tests/unit/t_rnd.c tests/unit/tap.h
@@ -28,5 +28,8 @@ tests_unit_t_tmpl_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTEST_TEMPLATES='"$(abs_top_srcdir)/templates"'
 tests_unit_t_mailtx_SOURCES = tests/unit/t_mailtx.c tests/unit/tap.h
 tests_unit_t_mailtx_LDADD = $(USHER_LIBS)
+# t_db needs a PostgreSQL: USHER_TEST_PG (tests/run sets it), else skipped
+tests_unit_t_db_SOURCES = tests/unit/t_db.c tests/unit/tap.h
+tests_unit_t_db_LDADD = $(USHER_LIBS)
 
 EXTRA_DIST += tests/run tests/lib tests/e2e
