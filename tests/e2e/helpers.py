@@ -475,3 +475,23 @@ def active_sessions(db, user_id):
     rows = sql(db, "SELECT count(*) FROM sessions WHERE user_id = $1 "
                "AND revoked_at IS NULL", user_id)
     return int(rows[0][0])
+
+
+def parse_cgi(out):
+    """(status, headers with lower-case names, body bytes) of CGI output."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        i = out.find(sep)
+        if i >= 0:
+            head, body = out[:i], out[i + len(sep):]
+            break
+    else:
+        raise AssertionError("no end of CGI headers in %r" % out[:500])
+    headers = {}
+    for line in head.decode("latin-1").replace("\r\n", "\n").split("\n"):
+        assert ":" in line, "bad CGI header line %r" % line
+        k, v = line.split(":", 1)
+        headers[k.strip().lower()] = v.strip()
+    status = 200
+    if "status" in headers:
+        status = int(headers["status"].split()[0])
+    return status, headers, body

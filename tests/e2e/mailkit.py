@@ -61,6 +61,7 @@ import uuid
 
 import pytest
 
+from helpers import parse_cgi
 from smtpd_server import SmtpServer
 
 ENV = os.environ
@@ -1036,17 +1037,4 @@ def run_cgi(cgi_bin, config_env, program, method, uri, body=b"",
             f.write(p.stderr)
     assert p.returncode == 0, "CGI exit %d: %s" % (
         p.returncode, p.stderr.decode(errors="replace")[-2000:])
-    out = p.stdout
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        i = out.find(sep)
-        if i >= 0:
-            head, rest = out[:i], out[i + len(sep):]
-            break
-    else:
-        raise AssertionError("no end of CGI headers in %r" % out[:500])
-    hdrs = {}
-    for line in head.decode("latin-1").replace("\r\n", "\n").split("\n"):
-        k, v = line.split(":", 1)
-        hdrs[k.strip().lower()] = v.strip()
-    status = int(hdrs.get("status", "200").split()[0])
-    return status, hdrs, rest
+    return parse_cgi(p.stdout)

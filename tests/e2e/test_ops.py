@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from helpers import (ALLOWED_ORIGIN, assert_problem, assert_token_pair,
-                     parallel, raw_request,
+                     parallel, parse_cgi, raw_request,
                      assert_unauthorized, describe, fresh_ip, marker,
                      retry_until, strong_password, unique_email)
 
@@ -201,26 +201,7 @@ def run_cgi(cgi_bin, config_env, program, method, uri, body=b"",
                        capture_output=True, timeout=60)
     assert p.returncode == 0, "CGI exit %d: %s" % (
         p.returncode, p.stderr.decode(errors="replace")[-2000:])
-    return parse_cgi(p.stdout)
-
-
-def parse_cgi(out):
-    """(status, headers with lower-case names, body bytes) of CGI output."""
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        i = out.find(sep)
-        if i >= 0:
-            head, body = out[:i], out[i + len(sep):]
-            break
-    else:
-        raise AssertionError("no end of CGI headers in %r" % out[:500])
-    headers = {}
-    for line in head.decode("latin-1").replace("\r\n", "\n").split("\n"):
-        assert ":" in line, "bad CGI header line %r" % line
-        k, v = line.split(":", 1)
-        headers[k.strip().lower()] = v.strip()
-    status = 200
-    if "status" in headers:
-        status = int(headers["status"].split()[0])
+    status, headers, body = parse_cgi(p.stdout)
     assert "content-type" in headers, headers
     return status, headers, body
 
