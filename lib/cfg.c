@@ -410,9 +410,12 @@ is_http_url(const char *s)
 	return len > 8 && s[len - 1] != '/' && strpbrk(s, " \"<>?#") == NULL;
 }
 
-/* The mail settings: a transport we have, a usable sender. */
+/*
+ * The mail settings: a transport we have, a usable sender (its address
+ * and domain kept in c, parsed once).
+ */
 static enum usher_err
-check_mail(const struct cfg *c, char *err, size_t errsz)
+check_mail(struct cfg *c, char *err, size_t errsz)
 {
 	char	addr[LIM_EMAIL + 1];
 
@@ -428,13 +431,16 @@ check_mail(const struct cfg *c, char *err, size_t errsz)
 		    "(smtp:// with STARTTLS, or smtps://)");
 		return USHER_ERR_CONFIG;
 	}
-	if (!mime_sender_addr(c->mail_from, addr, sizeof(addr)) ||
+	if (!mime_sender_addr(c->mail_from, c->mail_from_addr,
+	    sizeof(c->mail_from_addr)) ||
 	    (c->mail_reply_to != NULL &&
 	    !mime_sender_addr(c->mail_reply_to, addr, sizeof(addr)))) {
 		snprintf(err, errsz, "mail_from and mail_reply_to must be "
 		    "\"Name <address>\" or \"address\"");
 		return USHER_ERR_CONFIG;
 	}
+	snprintf(c->mail_domain, sizeof(c->mail_domain), "%s",
+	    strrchr(c->mail_from_addr, '@') + 1);
 	if (c->frontend_url != NULL && !is_http_url(c->frontend_url)) {
 		snprintf(err, errsz, "frontend_url must be an http(s) URL "
 		    "without a trailing slash, query or fragment");
@@ -448,7 +454,7 @@ check_mail(const struct cfg *c, char *err, size_t errsz)
 }
 
 enum usher_err
-cfg_check(const struct cfg *c, char *err, size_t errsz)
+cfg_check(struct cfg *c, char *err, size_t errsz)
 {
 	unsigned long long	work;
 

@@ -61,6 +61,9 @@ struct cfg {
 	char		*mail_transport; /* "file" or "smtp" */
 	char		*mail_spool;	/* file transport's folder */
 	char		*mail_from;	/* "Name <addr>" or "addr" */
+	/* mail_from's address, and its domain (for Message-IDs): cfg_check */
+	char		 mail_from_addr[LIM_EMAIL + 1];
+	char		 mail_domain[LIM_EMAIL + 1];
 	char		*mail_reply_to;	/* may be NULL */
 	char		*smtp_url;	/* smtp://host:587 (STARTTLS) or smtps:// */
 	char		*smtp_user;	/* may be NULL: no AUTH */
@@ -99,8 +102,11 @@ enum usher_err	 cfg_set(struct cfg *c, const char *key, const char *val,
 /* Parse a whole file's text (key = value lines, # comments). */
 enum usher_err	 cfg_parse(struct cfg *c, const char *text, char *err,
 		    size_t errsz);
-/* Refuse unsafe combinations: weak scrypt, short HS256 secret, ... */
-enum usher_err	 cfg_check(const struct cfg *c, char *err, size_t errsz);
+/*
+ * Refuse unsafe combinations: weak scrypt, short HS256 secret, ...; and
+ * fill the fields derived from others (mail_from_addr, mail_domain).
+ */
+enum usher_err	 cfg_check(struct cfg *c, char *err, size_t errsz);
 void		 cfg_free(struct cfg *c);
 
 #endif /* USHER_CFG_H */

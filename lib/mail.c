@@ -71,17 +71,6 @@ mail_kind_parse(const char *s)
 	return MAIL__MAX;
 }
 
-/* The domain of the configured sender, for Message-IDs. */
-void
-mail_sender_domain(char *out, size_t sz)
-{
-	char	addr[LIM_EMAIL + 1];
-
-	if (!mime_sender_addr(cfg.mail_from, addr, sizeof(addr)))
-		snprintf(addr, sizeof(addr), "@localhost");
-	snprintf(out, sz, "%s", strrchr(addr, '@') + 1);
-}
-
 static void
 add_str(struct json_object *o, const char *k, const char *v)
 {
@@ -94,7 +83,7 @@ mail_enqueue(enum mail_kind kind, const char *to, const char *uid,
     const struct mail_extra *x)
 {
 	struct json_object	*vars;
-	char			 cap[16], domain[256];
+	char			 cap[16];
 	const char		*p[6];
 	enum usher_err		 rc;
 
@@ -108,13 +97,12 @@ mail_enqueue(enum mail_kind kind, const char *to, const char *uid,
 		add_str(vars, "body", x->body);
 	}
 	snprintf(cap, sizeof(cap), "%u", cfg.mail_hourly_cap);
-	mail_sender_domain(domain, sizeof(domain));
 	p[0] = kinds[kind];
 	p[1] = to;
 	p[2] = uid;
 	p[3] = json_object_to_json_string_ext(vars, JSON_C_TO_STRING_PLAIN);
 	p[4] = cap;
-	p[5] = domain;
+	p[5] = cfg.mail_domain;
 	/* with the COMMIT, when in a transaction: no round trip of its own */
 	rc = db_exec_at_commit(&mstmts[M_ENQUEUE], p);
 	json_object_put(vars);

@@ -23,8 +23,6 @@ enum mail_kind {
 };
 
 const char	*mail_kind_name(enum mail_kind);
-/* The domain of cfg.mail_from, for Message-IDs, into out. */
-void		 mail_sender_domain(char *out, size_t sz);
 enum mail_kind	 mail_kind_parse(const char *);	/* MAIL__MAX if unknown */
 
 /* Placeholder values a message needs beyond its account's row. */

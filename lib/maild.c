@@ -353,14 +353,12 @@ static enum usher_err
 send_one(struct job *j, struct mailtx *tx, struct mail_stats *st)
 {
 	enum mailtx_result	r = MAILTX_PERMANENT;
-	char			from[LIM_EMAIL + 1];
 
 	if (j->skipped)
 		return USHER_OK;
 	if (j->msg != NULL) {
-		(void)mime_sender_addr(cfg.mail_from, from, sizeof(from));
-		r = mailtx_send(tx, col(j, C_ID), from, j->to, j->msg, j->len,
-		    j->why, sizeof(j->why));
+		r = mailtx_send(tx, col(j, C_ID), cfg.mail_from_addr, j->to,
+		    j->msg, j->len, j->why, sizeof(j->why));
 	}
 	return record(j, r, j->why, st);
 }
@@ -451,7 +449,7 @@ enum usher_err
 mail_preview(enum mail_kind kind, const char *locale, char **out)
 {
 	struct tmpl_vars	 tv;
-	char			*link, domain[256], msgid[300];
+	char			*link, msgid[300];
 	size_t			 len;
 	enum usher_err		 rc;
 
@@ -470,8 +468,7 @@ mail_preview(enum mail_kind kind, const char *locale, char **out)
 	tv.v[TV_OLD_EMAIL] = "old@example.com";
 	tv.v[TV_TITLE] = "A sample notice";
 	tv.v[TV_BODY] = "First line of the notice.\nSecond line.";
-	mail_sender_domain(domain, sizeof(domain));
-	snprintf(msgid, sizeof(msgid), "<preview@%s>", domain);
+	snprintf(msgid, sizeof(msgid), "<preview@%s>", cfg.mail_domain);
 	rc = compose(kind, tmpl_locale_parse(locale), &tv, "olena@example.com",
 	    "Олена Приклад", msgid, out, &len);
 	free(link);

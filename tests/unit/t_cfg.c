@@ -527,6 +527,40 @@ test_check(void)
 	}
 }
 
+/* cfg_check keeps mail_from's address and domain, parsed once. */
+static void
+test_sender(void)
+{
+	static const struct {
+		int		 line;
+		const char	*from, *addr, *domain;
+	} t[] = {
+		{ __LINE__, NULL, "no-reply@localhost", "localhost" },
+		{ __LINE__, "no-reply@example.org", "no-reply@example.org",
+		  "example.org" },
+		{ __LINE__, "\"Ушер\" <bounce@mail.example.org>",
+		  "bounce@mail.example.org", "mail.example.org" },
+		{ __LINE__, "Usher <a@b.example>", "a@b.example", "b.example" },
+	};
+	struct cfg	 c;
+	char		 err[ERRSZ];
+	size_t		 i;
+
+	for (i = 0; i < nitems(t); i++) {
+		cfg_defaults(&c);
+		if (t[i].from != NULL)
+			(void)cfg_set(&c, "mail_from", t[i].from, err,
+			    sizeof(err));
+		ok_at(t[i].line, cfg_check(&c, err, sizeof(err)) == USHER_OK &&
+		    strcmp(c.mail_from_addr, t[i].addr) == 0 &&
+		    strcmp(c.mail_domain, t[i].domain) == 0,
+		    "mail_from %s: address %s, domain %s",
+		    t[i].from ? t[i].from : "(default)", c.mail_from_addr,
+		    c.mail_domain);
+		cfg_free(&c);
+	}
+}
+
 /* Files test_load() reads, written once. */
 enum tfile { F_NONE, F_GOOD, F_MISSING, F_BAD, F_NUL, F_WEAK, F_FULL, F_HUGE,
 	F_DIR, F__MAX };
@@ -746,6 +780,7 @@ main(void)
 	test_parse();
 	test_parse_errors();
 	test_check();
+	test_sender();
 	test_load();
 	test_load_values();
 	test_load_default();
