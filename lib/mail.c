@@ -82,25 +82,27 @@ enum usher_err
 mail_enqueue(enum mail_kind kind, const char *to, const char *uid,
     const struct mail_extra *x)
 {
-	struct json_object	*vars;
+	struct json_object	*vars = NULL;
 	char			 cap[16];
 	const char		*p[6];
 	enum usher_err		 rc;
 
 	if (!cfg.mail_enabled)
 		return USHER_OK;
-	vars = json_object_new_object();
+	p[3] = "{}";	/* most messages: the account row gives every value */
 	if (x != NULL) {
+		vars = json_object_new_object();
 		add_str(vars, "new_email", x->new_email);
 		add_str(vars, "old_email", x->old_email);
 		add_str(vars, "title", x->title);
 		add_str(vars, "body", x->body);
+		p[3] = json_object_to_json_string_ext(vars,
+		    JSON_C_TO_STRING_PLAIN);
 	}
 	snprintf(cap, sizeof(cap), "%u", cfg.mail_hourly_cap);
 	p[0] = kinds[kind];
 	p[1] = to;
 	p[2] = uid;
-	p[3] = json_object_to_json_string_ext(vars, JSON_C_TO_STRING_PLAIN);
 	p[4] = cap;
 	p[5] = cfg.mail_domain;
 	/* with the COMMIT, when in a transaction: no round trip of its own */
