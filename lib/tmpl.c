@@ -595,17 +595,17 @@ tmpl_find(const char *name, int page, enum tmpl_part part,
 	return USHER_OK;
 }
 
-/* vars may be NULL (no value given); *out is NULL on failure. */
-enum usher_err
-tmpl_mail(const char *name, enum tmpl_part part, enum tmpl_locale loc,
-    const struct tmpl_vars *vars, char **out)
+/* A mail part or a page by name; vars may be NULL (no value given). */
+static enum usher_err
+find_render(const char *name, int page, enum tmpl_part part,
+    enum tmpl_locale loc, const struct tmpl_vars *vars, char **out)
 {
 	static const struct tmpl_vars	 none;
 	enum tmpl_id			 id;
 	enum usher_err			 rc;
 
 	*out = NULL;
-	rc = tmpl_find(name, 0, part, loc, &id);
+	rc = tmpl_find(name, page, part, loc, &id);
 	if (rc != USHER_OK)
 		return rc;
 	return render(loc, id, part, vars != NULL ? vars : &none, out);
@@ -613,18 +613,18 @@ tmpl_mail(const char *name, enum tmpl_part part, enum tmpl_locale loc,
 
 /* vars may be NULL (no value given); *out is NULL on failure. */
 enum usher_err
+tmpl_mail(const char *name, enum tmpl_part part, enum tmpl_locale loc,
+    const struct tmpl_vars *vars, char **out)
+{
+	return find_render(name, 0, part, loc, vars, out);
+}
+
+/* vars may be NULL (no value given); *out is NULL on failure. */
+enum usher_err
 tmpl_page(const char *name, enum tmpl_locale loc,
     const struct tmpl_vars *vars, char **out)
 {
-	static const struct tmpl_vars	 none;
-	enum tmpl_id			 id;
-	enum usher_err			 rc;
-
-	*out = NULL;
-	rc = tmpl_find(name, 1, TP_HTML, loc, &id);
-	if (rc != USHER_OK)
-		return rc;
-	return render(loc, id, TP_HTML, vars != NULL ? vars : &none, out);
+	return find_render(name, 1, TP_HTML, loc, vars, out);
 }
 
 /* ---- names and links ---- */
