@@ -68,6 +68,12 @@ db_conn(void)
 	return conn;
 }
 
+unsigned
+db_generation(void)
+{
+	return conn_gen;
+}
+
 enum usher_err
 db_ready(void)
 {

@@ -63,7 +63,10 @@ void		 db_notify_later(const char *channel);
  * request; tools before they exit). Failures are logged only. */
 void		 db_notify_flush(void);
 
-/* The raw connection, for usherctl's migrations only. */
+/* The raw connection, for usherctl's migrations and the mailer's LISTEN. */
 PGconn		*db_conn(void);
+/* Bumped on each (re)connection: what a session-level setting such as
+ * LISTEN must be redone after. */
+unsigned	 db_generation(void);
 
 #endif /* USHER_DB_H */

@@ -529,11 +529,16 @@ test_reconnect(void)
 	const char	*p[1] = { "a" };
 	char		 pid[16], pid2[16];
 	enum usher_err	 rc;
+	unsigned	 gen;
 
-	ok(backend_pid(pid) == USHER_OK && terminate(pid),
-	    "the observer ends the library's idle backend");
+	gen = db_generation();
+	ok(backend_pid(pid) == USHER_OK && sees("a") == 1 &&
+	    db_generation() == gen, "statements keep the connection's "
+	    "generation");
+	ok(terminate(pid), "the observer ends the library's idle backend");
 	ok(backend_pid(pid2) == USHER_OK && strcmp(pid, pid2) != 0 &&
 	    sees("a") == 1, "idle: the next statement reconnects and runs");
+	ok(db_generation() != gen, "a reconnection bumps the generation");
 
 	ok(db_begin() == USHER_OK && insert("l-in") == USHER_OK &&
 	    insert_later("l-later") == USHER_OK &&

@@ -40,18 +40,23 @@ signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* LISTEN again on every round: after a reconnection it is gone. */
+/* LISTEN, once per connection: after a reconnection it is gone. */
 static int
 listen_mail(void)
 {
+	static unsigned	 listening;	/* the connection's generation */
 	PGresult	*res;
 	int		 ok;
 
 	if (db_ready() != USHER_OK)
 		return 0;
+	if (listening == db_generation())
+		return 1;
 	res = PQexec(db_conn(), "LISTEN usher_mail");
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
+	if (ok)
+		listening = db_generation();
 	return ok;
 }
 
@@ -89,6 +94,9 @@ round_once(struct mailtx *tx)
 		log_info("sent %u, to retry %u, failed %u, skipped %u",
 		    st.sent, st.retry, st.failed, st.skipped);
 	if (mail_next_due(&secs) != USHER_OK)
+		return 5;
+	/* a reconnection during the round dropped the LISTEN */
+	if (!listen_mail())
 		return 5;
 	if (secs < 0 || secs > (long)cfg.mail_poll)
 		secs = cfg.mail_poll;
