@@ -301,6 +301,81 @@ parse(struct tpl *t, const char *path, unsigned int allowed)
 	return USHER_OK;
 }
 
+/* "{{>name.html}}", name in [a-z_]+: the shared file it names, or NULL. */
+static char *
+include_name(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len < 6 || memcmp(s + len - 5, ".html", 5) != 0)
+		return NULL;
+	for (i = 0; i < len - 5; i++)
+		if ((s[i] < 'a' || s[i] > 'z') && s[i] != '_')
+			return NULL;
+	return xasprintf("%.*s", (int)len, s);
+}
+
+/*
+ * A page's "{{>name.html}}" marks: dir/name.html in their place, read at
+ * load (one level: the shared file may hold no "{{"). The pages' common
+ * head (meta, style) lives in one file so, not in eighteen.
+ */
+static enum usher_err
+expand_includes(struct tpl *t, const char *dir, const char *path)
+{
+	struct buf	 b;
+	const char	*p, *open, *close;
+	char		*name, *ipath, *inc;
+	size_t		 inclen;
+	enum usher_err	 rc = USHER_OK;
+
+	if (strstr(t->text, "{{>") == NULL)
+		return USHER_OK;
+	buf_init(&b, TMPL_FILE_MAX);
+	for (p = t->text; rc == USHER_OK &&
+	    (open = strstr(p, "{{>")) != NULL; p = close + 2) {
+		close = find_close(open + 3);
+		name = close ? include_name(open + 3,
+		    (size_t)(close - open - 3)) : NULL;
+		if (name == NULL) {
+			log_error("%s: bad include \"%.*s\"", path,
+			    shown_len(open, strcspn(open, "\n")), open);
+			rc = USHER_ERR_CONFIG;
+			break;
+		}
+		ipath = xasprintf("%s/%s", dir, name);
+		inc = NULL;
+		rc = read_file(ipath, &inc, &inclen);
+		if (rc == USHER_OK && strstr(inc, "{{") != NULL) {
+			log_error("%s: an included file holds \"{{\"", ipath);
+			rc = USHER_ERR_CONFIG;
+		}
+		if (rc == USHER_OK) {
+			buf_add(&b, p, (size_t)(open - p));
+			/* the mark's own line end ends the included text */
+			if (inclen > 0 && inc[inclen - 1] == '\n')
+				inclen--;
+			buf_add(&b, inc, inclen);
+		}
+		free(inc);
+		free(ipath);
+		free(name);
+	}
+	if (rc != USHER_OK) {
+		buf_free(&b);
+		return rc;
+	}
+	buf_str(&b, p);
+	free(t->text);
+	t->text = NULL;
+	if ((rc = buf_take(&b, &t->text, NULL)) == USHER_ERR_TOO_LARGE) {
+		log_error("%s: larger than %d bytes with its includes", path,
+		    TMPL_FILE_MAX);
+		rc = USHER_ERR_CONFIG;
+	}
+	return rc;
+}
+
 /* Read and parse dir/<loc>/<mail|page>/<name>.<part> into t. */
 static enum usher_err
 load_one(struct tpl *t, const char *dir, enum tmpl_locale loc,
@@ -316,6 +391,8 @@ load_one(struct tpl *t, const char *dir, enum tmpl_locale loc,
 	rc = read_file(path, &t->text, &len);
 	if (rc == USHER_OK && part == TP_SUBJECT)
 		rc = fix_subject(t, len, path);
+	if (rc == USHER_OK && tdefs[id].page)
+		rc = expand_includes(t, dir, path);
 	if (rc == USHER_OK)
 		rc = parse(t, path, tdefs[id].allowed);
 	free(path);

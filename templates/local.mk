@@ -1,7 +1,8 @@
 # templates/local.mk -- mails and pages, installed under $(pkgdatadir)/templates
-# (regenerate the list with: ls templates/*/*/* )
+# (regenerate the list with: ls templates/*.html templates/*/*/* )
 templatesdir = $(pkgdatadir)
 nobase_dist_templates_DATA = \
+	templates/page_head.html \
 	templates/en/mail/email_change_confirm.html \
 	templates/en/mail/email_change_confirm.subject \
 	templates/en/mail/email_change_confirm.txt \

@@ -713,9 +713,21 @@ def expected_mail(config_env, kind, locale, values):
                    values, escape=True))
 
 
+def expand_includes(config_env, text):
+    """A page's {{>name.html}} lines: the shared file of the templates'
+    top folder in their place, without its last line end."""
+    def sub(m):
+        path = os.path.join(templates_dir(config_env), m.group(1))
+        with open(path, encoding="utf-8") as f:
+            inc = f.read()
+        assert "{{" not in inc, path
+        return inc[:-1] if inc.endswith("\n") else inc
+    return re.sub(r"\{\{>([a-z_]+\.html)\}\}", sub, text)
+
+
 def expected_page(config_env, name, locale, values):
-    return render(template(config_env, locale, "page", name + ".html"),
-                  values, escape=True)
+    text = template(config_env, locale, "page", name + ".html")
+    return render(expand_includes(config_env, text), values, escape=True)
 
 
 def _diff(a, b):

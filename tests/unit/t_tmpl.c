@@ -504,6 +504,7 @@ make_scratch(void)
 		bail_out("mkdtemp");
 	for (loc = 0; loc < TMPL_LOCALE__MAX; loc++)
 		copy_locale(locales[loc]);
+	copy_in("page_head.html");
 }
 
 static int
@@ -629,6 +630,21 @@ test_scratch(void)
 		{ __LINE__, "en/mail/notification.txt", APPEND,
 		  "{{\xd1\x82\xd0\xb5\xd0\xbc\xd0\xb0}}", 0,
 		  USHER_ERR_CONFIG },
+		/* includes (pages): a shared file of the top folder */
+		{ __LINE__, "en/page/verify_ok.html", APPEND,
+		  "{{>page_head.html}}\n", 0, USHER_OK },
+		{ __LINE__, "en/page/verify_ok.html", APPEND,
+		  "{{>nothing.html}}\n", 0, USHER_ERR_CONFIG },
+		{ __LINE__, "en/page/verify_ok.html", APPEND,
+		  "{{>../en/page/verify_ok.html}}\n", 0, USHER_ERR_CONFIG },
+		{ __LINE__, "en/page/verify_ok.html", APPEND,
+		  "{{>page_head}}\n", 0, USHER_ERR_CONFIG },
+		{ __LINE__, "en/page/verify_ok.html", APPEND,
+		  "{{>Page_head.html}}\n", 0, USHER_ERR_CONFIG },
+		{ __LINE__, "en/page/verify_ok.html", APPEND,
+		  "{{>page_head.html\n}}\n", 0, USHER_ERR_CONFIG },
+		{ __LINE__, "en/mail/verify_email.html", APPEND,
+		  "{{>page_head.html}}\n", 0, USHER_ERR_CONFIG },
 		/* subjects: one line */
 		{ __LINE__, "en/mail/verify_email.subject", REPLACE,
 		  "One line, no newline {{site_name}}", 0, USHER_OK },
@@ -675,6 +691,42 @@ test_scratch(void)
 		free(ref);
 		restore(t[i].rel);
 	}
+}
+
+/*
+ * The pages' shared head: in every page where its mark stands, read at
+ * load; it must exist and hold no placeholder.
+ */
+static void
+test_scratch_include(void)
+{
+	static const char	 rel[] = "page_head.html";
+	static const char	 bad[] =
+	    "<meta name=\"x\" content=\"{{site_name}}\">\n";
+	struct tmpl_vars	 v;
+	char			*out;
+	size_t			 loc;
+
+	sample(&v);
+	ok(tmpl_load(scratch) == USHER_OK, "pages with their head load");
+	for (loc = 0; loc < TMPL_LOCALE__MAX; loc++) {
+		ok(tmpl_page("verify_ok", (enum tmpl_locale)loc, &v, &out) ==
+		    USHER_OK && strstr(out, "<head>\n<meta charset=\"utf-8\">")
+		    != NULL && strstr(out, "<style>\nbody{") != NULL &&
+		    strstr(out, "</style>\n<title>") != NULL &&
+		    strstr(out, "{{") == NULL,
+		    "%s verify_ok: the shared head in place of its mark",
+		    locales[loc]);
+		free(out);
+	}
+	write_file(spath(rel), bad, strlen(bad), "a");
+	ok(tmpl_load(scratch) == USHER_ERR_CONFIG,
+	    "a shared head with a placeholder: refused");
+	unlink(spath(rel));
+	ok(tmpl_load(scratch) == USHER_ERR_CONFIG,
+	    "no shared head: refused");
+	copy_in(rel);
+	ok(tmpl_load(scratch) == USHER_OK, "restored: loads again");
 }
 
 /*
@@ -950,6 +1002,7 @@ main(void)
 	test_too_large();
 	make_scratch();
 	test_scratch();
+	test_scratch_include();
 	test_scratch_subject();
 	remove_scratch();
 	test_accept();
